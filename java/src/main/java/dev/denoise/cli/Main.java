@@ -1,0 +1,87 @@
+package dev.denoise.cli;
+
+import dev.denoise.BadInputException;
+import dev.denoise.backend.BackendUnavailableException;
+import dev.denoise.train.TrainingDivergedException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+
+/**
+ * The denoise command line. Exit status: 0 done, 2 bad usage or bad input (one line on stderr),
+ * 1 a failure while running (training diverged, I/O error); --debug adds the stack trace.
+ */
+@Command(name = "denoise", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Remove noise from images with autoencoders (dense, variational, convolutional), on CPUs and NVIDIA GPUs.",
+        subcommands = {TrainCommand.class, EvaluateCommand.class, DenoiseCommand.class, CompareCommand.class,
+                GenerateCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs a command line and returns the exit status (for tests and embedding). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler((ex, a) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("denoise: " + ex.getMessage() + " (see denoise " + commandPath(ex.getCommandLine()) + "--help)");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            PrintWriter err = cmd.getErr();
+            boolean debug = parsed.hasMatchedOption("--debug");
+            int code;
+            String msg;
+            if (ex instanceof BadInputException || ex instanceof IllegalArgumentException
+                    || ex instanceof BackendUnavailableException || ex instanceof CommandLine.ParameterException) {
+                code = 2;
+                msg = ex.getMessage();
+            } else if (ex instanceof TrainingDivergedException) {
+                code = 1;
+                msg = ex.getMessage();
+            } else if (ex instanceof UncheckedIOException u) {
+                code = 1;
+                msg = u.getCause().getMessage();
+            } else {
+                code = 1;
+                msg = ex.toString();
+            }
+            err.println("denoise: " + oneLine(msg));
+            if (debug) ex.printStackTrace(err);
+            err.flush();
+            return code;
+        });
+        return cl.execute(args);
+    }
+
+    private static String commandPath(CommandLine cl) {
+        StringBuilder sb = new StringBuilder();
+        for (CommandLine c = cl; c.getParent() != null; c = c.getParent()) sb.insert(0, c.getCommandName() + " ");
+        return sb.toString();
+    }
+
+    static String oneLine(String s) {
+        if (s == null) return "unknown error";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"denoise " + (v == null ? "0.1.0" : v)};
+        }
+    }
+}

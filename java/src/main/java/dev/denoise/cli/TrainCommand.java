@@ -1,0 +1,96 @@
+package dev.denoise.cli;
+
+import dev.denoise.backend.Backend;
+import dev.denoise.data.Dataset;
+import dev.denoise.model.Autoencoder;
+import dev.denoise.model.ModelConfig;
+import dev.denoise.model.ModelFiles;
+import dev.denoise.model.ModelKind;
+import dev.denoise.train.EpochRecord;
+import dev.denoise.train.Noise;
+import dev.denoise.train.TrainConfig;
+import dev.denoise.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** denoise train: one model, checkpointed every epoch, resumable. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = "Train one autoencoder on noisy/clean pairs; writes OUT/model.safetensors, OUT/history.json "
+                + "and OUT/checkpoint.safetensors (every epoch; --resume continues from it).")
+final class TrainCommand implements Runnable {
+    @Option(names = "--model", required = true, paramLabel = "dense|vae|conv", description = "Which autoencoder.")
+    String model;
+
+    @Option(names = "--epochs", defaultValue = "10", description = "Epochs. Default: ${DEFAULT-VALUE}.")
+    int epochs;
+
+    @Option(names = "--batch", defaultValue = "128", description = "Batch size. Default: ${DEFAULT-VALUE}.")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate. Default: ${DEFAULT-VALUE}.")
+    float lr;
+
+    @Option(names = "--train-size", defaultValue = "0",
+            description = "Training images (0 = all but the " + DatasetChoice.VALIDATION + " held out for validation).")
+    int trainSize;
+
+    @Option(names = "--latent", description = "Latent size (default: 64 dense, 16 vae; 2 gives the VAE's manifold picture).")
+    Integer latent;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of everything random. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--out", required = true, description = "Output directory.")
+    Path out;
+
+    @Option(names = "--resume", description = "Continue from OUT/checkpoint.safetensors.")
+    boolean resume;
+
+    @Mixin
+    Options.Data data;
+
+    @Mixin
+    Options.Device device;
+
+    @Override
+    public void run() {
+        ModelKind kind = ModelKind.parse(model);
+        if (trainSize < 0) throw new IllegalArgumentException("--train-size must be >= 0, got " + trainSize);
+        if (latent != null && latent < 1) throw new IllegalArgumentException("--latent must be >= 1, got " + latent);
+        Noise noise = data.noise();
+        TrainConfig cfg = new TrainConfig(epochs, batch, lr, noise, seed);
+        OutputDir.prepare(out);
+        Dataset[] split = DatasetChoice.split(DatasetChoice.train(data.dataset), trainSize);
+        try (Backend backend = device.open()) {
+            System.out.println("denoise train " + kind.id() + " on " + backend.describe() + device.note());
+            train(backend, kind, latent, split[0], split[1], cfg, out, resume, Map.of("dataset", data.dataset));
+        }
+    }
+
+    /** Trains and writes model.safetensors and history.json into out; shared with compare. */
+    static Result train(Backend backend, ModelKind kind, Integer latent, Dataset train, Dataset val, TrainConfig cfg,
+                        Path out, boolean resume, Map<String, String> meta) {
+        ModelConfig mc = ModelConfig.defaults(kind, train.channels(), train.height(), train.width());
+        if (latent != null) mc = mc.withLatent(latent);
+        try (Autoencoder m = Autoencoder.create(backend, mc, cfg.batch())) {
+            Trainer t = new Trainer(m, train, val, cfg, out.resolve("checkpoint.safetensors"),
+                    new ConsoleProgress(kind.id(), System.out));
+            List<EpochRecord> history = t.run(resume);
+            java.util.Map<String, String> extra = new java.util.LinkedHashMap<>(meta);
+            extra.put("noise", cfg.noise().toString());
+            extra.put("epochs", Integer.toString(cfg.epochs()));
+            ModelFiles.save(out.resolve("model.safetensors"), m, extra);
+            OutputDir.writeJson(out.resolve("history.json"), history);
+            double seconds = history.stream().mapToDouble(EpochRecord::seconds).sum();
+            double images = (double) train.count() * history.size();
+            return new Result(history, seconds, images / seconds);
+        }
+    }
+
+    record Result(List<EpochRecord> history, double seconds, double imagesPerSecond) {}
+}

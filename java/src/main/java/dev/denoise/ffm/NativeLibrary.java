@@ -1,0 +1,114 @@
+package dev.denoise.ffm;
+
+import dev.denoise.backend.BackendUnavailableException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+
+/**
+ * Finds libdenoise.so and opens it for FFM. The jar carries the library for linux-x86_64; it is
+ * extracted once into a cache folder named by its SHA-256 (so versions never overwrite each other,
+ * and a half-written copy is never loaded: the file is written beside and renamed into place).
+ * {@code -Ddenoise.native.lib=PATH} or {@code DENOISE_NATIVE_LIB=PATH} loads a given file instead.
+ */
+public final class NativeLibrary {
+    static final String RESOURCE = "/dev/denoise/native/linux-x86_64/libdenoise.so";
+
+    private NativeLibrary() {}
+
+    /** Opens the library for the life of the JVM, or throws a one-line reason. */
+    public static SymbolLookup open() {
+        Path file = locate();
+        try {
+            return SymbolLookup.libraryLookup(file, Arena.global());
+        } catch (IllegalArgumentException | UnsatisfiedLinkError e) {
+            throw new BackendUnavailableException("cannot load the denoise CPU library " + file + ": " + firstLine(e), e);
+        }
+    }
+
+    /** The library file to load: the override, or the jar's copy extracted to the cache. */
+    static Path locate() {
+        String override = System.getProperty("denoise.native.lib", System.getenv("DENOISE_NATIVE_LIB"));
+        if (override != null && !override.isBlank()) {
+            Path p = Path.of(override);
+            if (!Files.isRegularFile(p)) {
+                throw new BackendUnavailableException("denoise CPU library " + p + " (from denoise.native.lib / "
+                        + "DENOISE_NATIVE_LIB) does not exist");
+            }
+            return p;
+        }
+        String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch");
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            throw new BackendUnavailableException("the denoise CPU library is built for linux-x86_64; this is "
+                    + os + "-" + arch);
+        }
+        byte[] bytes;
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) {
+                throw new BackendUnavailableException("the denoise CPU library is missing from the class path ("
+                        + RESOURCE + "); build it with `make native`");
+            }
+            bytes = in.readAllBytes();
+        } catch (IOException e) {
+            throw new BackendUnavailableException("cannot read " + RESOURCE + ": " + e.getMessage(), e);
+        }
+        return extract(bytes);
+    }
+
+    private static Path extract(byte[] bytes) {
+        String hash = sha256(bytes).substring(0, 16);
+        IOException last = null;
+        for (Path root : cacheRoots()) {
+            Path dir = root.resolve(hash);
+            Path file = dir.resolve("libdenoise.so");
+            try {
+                if (Files.isRegularFile(file) && Files.size(file) == bytes.length) return file;
+                Files.createDirectories(dir);
+                Path tmp = Files.createTempFile(dir, ".libdenoise", ".tmp");
+                try {
+                    Files.write(tmp, bytes);
+                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } finally {
+                    Files.deleteIfExists(tmp);
+                }
+                return file;
+            } catch (IOException e) {
+                last = e;
+            }
+        }
+        throw new BackendUnavailableException("cannot extract the denoise CPU library to a cache folder: "
+                + (last == null ? "none writable" : last.getMessage()), last);
+    }
+
+    private static Path[] cacheRoots() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path home = Path.of(System.getProperty("user.home", "/nonexistent"));
+        Path user = xdg != null && !xdg.isBlank() ? Path.of(xdg, "denoise") : home.resolve(".cache/denoise");
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"), "denoise-" + System.getProperty("user.name", "user"));
+        return new Path[] {user, tmp};
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String firstLine(Throwable e) {
+        String m = String.valueOf(e.getMessage());
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.denoise.nn;
+
+import dev.denoise.backend.Backend;
+import dev.denoise.backend.Tensor;
+
+/** 2x2 max-pool, stride 2 (input H, W even in our models). */
+public final class MaxPool2 implements Layer {
+    private final Backend b;
+    private final int c, h, w;
+    private final Buffers y, dx;
+    private Tensor x;
+
+    public MaxPool2(Backend b, int c, int h, int w, int maxBatch) {
+        this.b = b;
+        this.c = c;
+        this.h = h;
+        this.w = w;
+        this.y = new Buffers(b, maxBatch, new int[] {c, h / 2, w / 2});
+        this.dx = new Buffers(b, maxBatch, new int[] {c, h, w});
+    }
+
+    @Override
+    public int[] outputShape() {
+        return new int[] {c, h / 2, w / 2};
+    }
+
+    @Override
+    public Tensor forward(Tensor input) {
+        x = input;
+        Tensor out = y.rows(input.dim(0));
+        b.maxpool2d_forward(out, input);
+        return out;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy, boolean needInputGrad) {
+        if (!needInputGrad) return null;
+        Tensor d = dx.rows(dy.dim(0));
+        b.maxpool2d_backward(d, dy, x);
+        return d;
+    }
+
+    @Override
+    public void close() {
+        y.close();
+        dx.close();
+    }
+}

@@ -1,0 +1,129 @@
+package dev.denoise.nn;
+
+import dev.denoise.backend.Backend;
+import dev.denoise.backend.Tensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * All weights of a model in ONE flat buffer, with gradients and Adam moments in three more of the
+ * same size. One buffer means one Adam call per step, one copy for a checkpoint, and one allocation
+ * per model on a GPU. Each named parameter is a slice, named as a PyTorch state_dict would name it
+ * ({@code e1.weight} (out,in), conv weights (out,in,kh,kw)).
+ */
+public final class Parameters implements AutoCloseable {
+    /** A named parameter: shape and offset (in floats) into the flat buffers. */
+    public record Entry(String name, int[] shape, long offset, long numel, int fanIn) {}
+
+    /** Declares parameters before the buffers exist. */
+    public static final class Spec {
+        private final List<Entry> entries = new ArrayList<>();
+        private long total;
+
+        /** A weight whose init bound is 1/sqrt(fanIn). */
+        public Spec add(String name, int fanIn, int... shape) {
+            for (Entry e : entries) {
+                if (e.name.equals(name)) throw new IllegalArgumentException("duplicate parameter " + name);
+            }
+            long n = Tensor.numel(shape);
+            entries.add(new Entry(name, shape.clone(), total, n, fanIn));
+            total += n;
+            return this;
+        }
+
+        public long total() {
+            return total;
+        }
+    }
+
+    private final Backend backend;
+    private final List<Entry> entries;
+    private final Map<String, Entry> byName = new LinkedHashMap<>();
+    private final Tensor values, grads, m, v;
+    private int step; // Adam steps taken
+
+    public Parameters(Backend backend, Spec spec) {
+        this.backend = backend;
+        this.entries = List.copyOf(spec.entries);
+        for (Entry e : entries) byName.put(e.name, e);
+        int n = Math.toIntExact(Math.max(1, spec.total));
+        Tensor a = null, b = null, c = null, d = null;
+        try {
+            a = backend.allocate(n);
+            b = backend.allocate(n);
+            c = backend.allocate(n);
+            d = backend.allocate(n);
+        } catch (RuntimeException | Error e) {
+            for (Tensor t : new Tensor[] {a, b, c, d}) if (t != null) t.close();
+            throw e;
+        }
+        values = a;
+        grads = b;
+        m = c;
+        v = d;
+    }
+
+    public Backend backend() { return backend; }
+    public List<Entry> entries() { return Collections.unmodifiableList(entries); }
+    public long count() { return entries.isEmpty() ? 0 : values.numel(); }
+    public Tensor values() { return values; }
+    public Tensor grads() { return grads; }
+    public Tensor adamM() { return m; }
+    public Tensor adamV() { return v; }
+    public int step() { return step; }
+    public void setStep(int step) { this.step = step; }
+
+    public Entry entry(String name) {
+        Entry e = byName.get(name);
+        if (e == null) throw new IllegalArgumentException("no parameter " + name);
+        return e;
+    }
+
+    public Tensor value(String name) {
+        Entry e = entry(name);
+        return values.slice(e.offset, e.shape);
+    }
+
+    public Tensor grad(String name) {
+        Entry e = entry(name);
+        return grads.slice(e.offset, e.shape);
+    }
+
+    /** PyTorch's default for Linear and Conv2d: kaiming_uniform(a=√5) weights and bias both give U(±1/√fan_in). */
+    public void initialise(long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] all = new float[Math.toIntExact(values.numel())];
+        for (Entry e : entries) {
+            double bound = 1.0 / Math.sqrt(e.fanIn);
+            for (long i = 0; i < e.numel; i++) all[(int) (e.offset + i)] = (float) rng.nextDouble(-bound, bound);
+        }
+        backend.write(values, all);
+        backend.fill(m, 0f);
+        backend.fill(v, 0f);
+        step = 0;
+    }
+
+    /** One bias-corrected Adam step over every parameter. */
+    public void adamStep(float lr) {
+        step++;
+        backend.adam_update(values, m, v, grads, lr, 0.9f, 0.999f, 1e-8f, step);
+    }
+
+    /** Copies every value, gradient-free, into a host array (for saving). */
+    public float[] read(Tensor flat) {
+        return flat.toArray();
+    }
+
+    @Override
+    public void close() {
+        values.close();
+        grads.close();
+        m.close();
+        v.close();
+    }
+}

@@ -1,0 +1,337 @@
+package dev.denoise.backend;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static dev.denoise.backend.Numerics.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * What every backend must do, checked against the plain-Java {@link Reference}: forward results on
+ * seeded random inputs (odd sizes included), and every backward op against central finite
+ * differences of the double-precision reference ("gradient check").
+ *
+ * <p>Bounds: forward |x − ref| ≤ 1e-5 + 1e-4·|ref| (float32 sums of at most a few hundred terms);
+ * gradients |g − fd| ≤ 2e-4·max|fd| + 2e-3·|fd| (float32 backward vs. double differences).
+ */
+abstract class OpsContract {
+    protected abstract Backend backend();
+
+    private final List<Tensor> tensors = new ArrayList<>();
+    protected final SplittableRandom rng = new SplittableRandom(20261125);
+
+    @AfterEach
+    void freeTensors() {
+        tensors.forEach(Tensor::close);
+        tensors.clear();
+    }
+
+    protected Tensor t(double[] data, int... shape) {
+        Tensor x = backend().allocate(shape);
+        tensors.add(x);
+        backend().write(x, toFloat(data));
+        return x;
+    }
+
+    protected Tensor zeros(int... shape) {
+        Tensor x = backend().allocate(shape);
+        tensors.add(x);
+        return x;
+    }
+
+    protected double[] rand(int n) {
+        return asFloatValues(uniform(rng, n, -1, 1));
+    }
+
+    static final double F_ATOL = 1e-5, F_RTOL = 1e-4;
+
+    // ---------------- GEMM ----------------
+
+    static final int[][] GEMM_SHAPES = {{1, 1, 1}, {15, 17, 33}, {16, 16, 16}, {33, 31, 17}, {128, 64, 256},
+            {7, 129, 32}, {64, 1, 5}};
+
+    @Test
+    void gemm_forward_all_transposes() {
+        for (int[] s : GEMM_SHAPES) {
+            int m = s[0], n = s[1], k = s[2];
+            for (int tr = 0; tr < 4; tr++) {
+                boolean ta = (tr & 1) != 0, tb = (tr & 2) != 0;
+                double[] a = rand(m * k), b = rand(k * n), c = rand(m * n);
+                for (double beta : new double[] {0, 0.5}) {
+                    Tensor ta_ = t(a, ta ? k : m, ta ? m : k), tb_ = t(b, tb ? n : k, tb ? k : n);
+                    double[] c0 = beta == 0 ? filled(m * n, Double.NaN) : c; // beta 0 ignores garbage
+                    Tensor tc = t(c0, m, n);
+                    backend().gemm(ta, tb, 0.75f, ta_, tb_, (float) beta, tc);
+                    double[] ref = Reference.gemm(ta, tb, m, n, k, 0.75, a, b, beta, c0);
+                    assertClose("gemm c " + m + "x" + n + "x" + k + " ta=" + ta + " tb=" + tb + " beta=" + beta,
+                            tc.toArray(), ref, F_ATOL * Math.sqrt(k), F_RTOL);
+                }
+            }
+        }
+    }
+
+    /** GEMM's backward is GEMM: for C = A·B, dA = dC·Bᵀ and dB = Aᵀ·dC. */
+    @Test
+    void gemm_gradient() {
+        int m = 5, n = 7, k = 9;
+        double[] a = rand(m * k), b = rand(k * n), g = rand(m * n);
+        Tensor da = zeros(m, k), db = zeros(k, n);
+        backend().gemm(false, true, 1f, t(g, m, n), t(b, k, n), 0f, da);
+        backend().gemm(true, false, 1f, t(a, m, k), t(g, m, n), 0f, db);
+        assertGradient("gemm dA", da.toArray(), numericGradient(a,
+                x -> dot(g, Reference.gemm(false, false, m, n, k, 1, x, b, 0, null))));
+        assertGradient("gemm dB", db.toArray(), numericGradient(b,
+                x -> dot(g, Reference.gemm(false, false, m, n, k, 1, a, x, 0, null))));
+    }
+
+    @Test
+    void gemm_rejects_mismatched_shapes() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> backend().gemm(false, false, 1f, zeros(3, 4), zeros(5, 6), 0f, zeros(3, 6)));
+        assertEquals(true, e.getMessage().startsWith("gemm:"), e.getMessage());
+    }
+
+    // ---------------- bias + activation ----------------
+
+    @ParameterizedTest
+    @EnumSource(Activation.class)
+    void bias_act_forward(Activation act) {
+        for (int[] s : new int[][] {{1, 1, 1}, {3, 5, 7}, {2, 32, 17}, {4, 16, 33}}) {
+            int n = s[0], c = s[1], hw = s[2];
+            double[] x = rand(n * c * hw), b = rand(c);
+            Tensor out = zeros(n, c, hw);
+            backend().bias_act_forward(out, t(x, n, c, hw), t(b, c), act);
+            assertClose("bias_act out " + act, out.toArray(), Reference.biasAct(x, b, n, c, hw, act), F_ATOL, F_RTOL);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Activation.class)
+    void bias_act_gradient(Activation act) {
+        int n = 3, c = 4, hw = 5;
+        double[] x = rand(n * c * hw), b = rand(c), g = rand(n * c * hw);
+        Tensor out = zeros(n, c, hw), dinp = zeros(n, c, hw), dbias = zeros(c);
+        backend().bias_act_forward(out, t(x, n, c, hw), t(b, c), act);
+        backend().bias_act_backward(dinp, dbias, t(g, n, c, hw), out, act);
+        assertGradient("bias_act dinp " + act, dinp.toArray(),
+                numericGradient(x, v -> dot(g, Reference.biasAct(v, b, n, c, hw, act))));
+        assertGradient("bias_act dbias " + act, dbias.toArray(),
+                numericGradient(b, v -> dot(g, Reference.biasAct(x, v, n, c, hw, act))));
+    }
+
+    // ---------------- conv2d ----------------
+
+    /** {N, C, H, W, K, R, S}: 1x1 images, odd sizes, widths around vector widths, the model's layers. */
+    static final int[][] CONV_SHAPES = {
+            {1, 1, 1, 1, 1, 3, 3}, {2, 1, 7, 5, 4, 3, 3}, {2, 3, 9, 17, 5, 3, 3}, {1, 4, 6, 15, 3, 1, 1},
+            {1, 2, 8, 16, 3, 5, 5}, {2, 5, 4, 33, 2, 3, 3}, {1, 32, 7, 7, 32, 3, 3}, {2, 1, 28, 28, 32, 3, 3},
+            {1, 32, 14, 14, 1, 3, 3}, {1, 3, 13, 31, 4, 3, 5}};
+
+    @Test
+    void conv2d_forward() {
+        for (int[] s : CONV_SHAPES) {
+            int n = s[0], c = s[1], h = s[2], w = s[3], k = s[4], r = s[5], q = s[6];
+            double[] x = rand(n * c * h * w), wt = rand(k * c * r * q), b = rand(k);
+            for (Activation act : Activation.values()) {
+                Tensor out = zeros(n, k, h, w);
+                backend().conv2d_forward(out, t(x, n, c, h, w), t(wt, k, c, r, q), t(b, k), act);
+                assertClose("conv2d out " + java.util.Arrays.toString(s) + " " + act, out.toArray(),
+                        Reference.conv2d(x, wt, b, n, c, h, w, k, r, q, act), F_ATOL * Math.sqrt(c * r * q), F_RTOL);
+            }
+            Tensor out = zeros(n, k, h, w);
+            backend().conv2d_forward(out, t(x, n, c, h, w), t(wt, k, c, r, q), null, Activation.IDENTITY);
+            assertClose("conv2d out (no bias) " + java.util.Arrays.toString(s), out.toArray(),
+                    Reference.conv2d(x, wt, null, n, c, h, w, k, r, q, Activation.IDENTITY),
+                    F_ATOL * Math.sqrt(c * r * q), F_RTOL);
+        }
+    }
+
+    @Test
+    void conv2d_gradients() {
+        for (int[] s : new int[][] {{2, 3, 5, 7, 4, 3, 3}, {1, 2, 6, 4, 3, 5, 5}, {2, 1, 3, 9, 2, 3, 1},
+                {1, 2, 1, 1, 3, 3, 3}}) {
+            int n = s[0], c = s[1], h = s[2], w = s[3], k = s[4], r = s[5], q = s[6];
+            String name = java.util.Arrays.toString(s);
+            double[] x = rand(n * c * h * w), wt = rand(k * c * r * q), g = rand(n * k * h * w);
+            Tensor dinp = zeros(n, c, h, w), dw = zeros(k, c, r, q), db = zeros(k);
+            Tensor tg = t(g, n, k, h, w);
+            backend().conv2d_backward_data(dinp, tg, t(wt, k, c, r, q));
+            backend().conv2d_backward_filter(dw, tg, t(x, n, c, h, w));
+            backend().conv2d_backward_bias(db, tg);
+            double[] zeroBias = new double[k];
+            assertGradient("conv2d dinp " + name, dinp.toArray(), numericGradient(x,
+                    v -> dot(g, Reference.conv2d(v, wt, null, n, c, h, w, k, r, q, Activation.IDENTITY))));
+            assertGradient("conv2d dweight " + name, dw.toArray(), numericGradient(wt,
+                    v -> dot(g, Reference.conv2d(x, v, null, n, c, h, w, k, r, q, Activation.IDENTITY))));
+            assertGradient("conv2d dbias " + name, db.toArray(), numericGradient(zeroBias,
+                    v -> dot(g, Reference.conv2d(x, wt, v, n, c, h, w, k, r, q, Activation.IDENTITY))));
+        }
+    }
+
+    @Test
+    void conv2d_rejects_even_kernel_and_channel_mismatch() {
+        assertThrows(IllegalArgumentException.class, () -> backend().conv2d_forward(zeros(1, 2, 4, 4),
+                zeros(1, 3, 4, 4), zeros(2, 3, 2, 2), null, Activation.IDENTITY));
+        assertThrows(IllegalArgumentException.class, () -> backend().conv2d_forward(zeros(1, 2, 4, 4),
+                zeros(1, 3, 4, 4), zeros(2, 4, 3, 3), null, Activation.IDENTITY));
+    }
+
+    // ---------------- pool / upsample ----------------
+
+    @Test
+    void maxpool2d_forward_and_gradient() {
+        for (int[] s : new int[][] {{1, 1, 2, 2}, {2, 3, 8, 6}, {1, 2, 7, 5}, {2, 4, 28, 28}, {1, 1, 1, 3}}) {
+            int n = s[0], c = s[1], h = s[2], w = s[3];
+            double[] x = rand(n * c * h * w);
+            Tensor tx = t(x, n, c, h, w), out = zeros(n, c, h / 2, w / 2);
+            backend().maxpool2d_forward(out, tx);
+            assertClose("maxpool out", out.toArray(), Reference.maxpool2(x, n, c, h, w), 0, 0);
+            if (n * c * h * w > 400) continue; // the FD below is quadratic
+            double[] g = rand(n * c * (h / 2) * (w / 2));
+            Tensor dinp = zeros(n, c, h, w);
+            fillNaN(dinp); // backward must write every element
+            backend().maxpool2d_backward(dinp, t(g, n, c, h / 2, w / 2), tx);
+            assertGradient("maxpool dinp " + java.util.Arrays.toString(s), dinp.toArray(),
+                    numericGradient(x, v -> dot(g, Reference.maxpool2(v, n, c, h, w))));
+        }
+    }
+
+    @Test
+    void upsample2d_forward_and_gradient() {
+        for (int[] s : new int[][] {{1, 1, 1, 1}, {2, 3, 4, 5}, {1, 2, 7, 7}, {2, 32, 14, 14}}) {
+            int n = s[0], c = s[1], h = s[2], w = s[3];
+            double[] x = rand(n * c * h * w), g = rand(n * c * 4 * h * w);
+            Tensor out = zeros(n, c, 2 * h, 2 * w), dinp = zeros(n, c, h, w);
+            backend().upsample2d_forward(out, t(x, n, c, h, w));
+            assertClose("upsample out", out.toArray(), Reference.upsample2(x, n, c, h, w), 0, 0);
+            backend().upsample2d_backward(dinp, t(g, n, c, 2 * h, 2 * w));
+            if (n * c * h * w > 200) continue;
+            assertGradient("upsample dinp", dinp.toArray(),
+                    numericGradient(x, v -> dot(g, Reference.upsample2(v, n, c, h, w))));
+        }
+    }
+
+    // ---------------- losses ----------------
+
+    @Test
+    void sigmoid_bce_forward_and_gradient() {
+        int n = 3, d = 37;
+        double[] x = asFloatValues(uniform(rng, n * d, -6, 6)), tg = asFloatValues(uniform(rng, n * d, 0, 1));
+        Tensor loss = zeros(n), dx = zeros(n, d), tx = t(x, n, d), tt = t(tg, n, d);
+        backend().sigmoid_bce_forward(loss, tx, tt);
+        assertClose("bce loss", loss.toArray(), Reference.sigmoidBce(x, tg, n, d), 1e-4, 1e-5);
+        float scale = 1f / (n * d);
+        backend().sigmoid_bce_backward(dx, tx, tt, scale);
+        assertGradient("bce dlogits", dx.toArray(),
+                numericGradient(x, v -> scale * sum(Reference.sigmoidBce(v, tg, n, d))));
+    }
+
+    @Test
+    void sigmoid_bce_is_stable_for_large_logits() {
+        double[] x = {80, -80, 0, 30}, tg = {1, 0, 0.5, 0};
+        Tensor loss = zeros(1);
+        backend().sigmoid_bce_forward(loss, t(x, 1, 4), t(tg, 1, 4));
+        assertClose("bce loss, large logits", loss.toArray(), new double[] {Math.log(2) + 30}, 1e-4, 1e-5);
+    }
+
+    @Test
+    void mse_and_psnr() {
+        int n = 4, d = 29;
+        double[] p = rand(n * d), tg = rand(n * d);
+        Tensor loss = zeros(n), dp = zeros(n, d), psnr = zeros(n), tp = t(p, n, d), tt = t(tg, n, d);
+        backend().mse_forward(loss, tp, tt);
+        double[] ref = Reference.mse(p, tg, n, d);
+        assertClose("mse loss", loss.toArray(), ref, 1e-6, 1e-5);
+        backend().mse_backward(dp, tp, tt, 0.5f);
+        // scale multiplies the summed squared error: mse_backward(s) = ∂(s·Σ(p−t)²)/∂p = ∂(s·D·Σ mse_n)/∂p
+        assertGradient("mse dpred", dp.toArray(), numericGradient(p, v -> 0.5 * d * sum(Reference.mse(v, tg, n, d))));
+        backend().psnr_forward(psnr, tp, tt);
+        double[] refPsnr = new double[n];
+        for (int i = 0; i < n; i++) refPsnr[i] = 10 * Math.log10(1 / ref[i]);
+        assertClose("psnr", psnr.toArray(), refPsnr, 1e-4, 1e-5);
+        backend().psnr_forward(psnr, tp, tp);
+        assertClose("psnr of identical images", psnr.toArray(), filled(n, 100), 0, 0);
+    }
+
+    // ---------------- VAE ----------------
+
+    @Test
+    void reparam_forward_uses_philox_normals() {
+        int n = 5, l = 7;
+        double[] mu = rand(n * l), lv = rand(n * l);
+        Tensor z = zeros(n, l), eps = zeros(n, l), normals = zeros(n, l);
+        backend().reparam_forward(z, eps, t(mu, n, l), t(lv, n, l), 99, 1234);
+        backend().noise_normal(normals, 99, 1234);
+        assertArrayEquals(normals.toArray(), eps.toArray(), "reparam eps = noise_normal of the same (seed, offset)");
+        assertClose("reparam z", z.toArray(), Reference.reparam(mu, lv, toDouble(eps.toArray())), 1e-6, 1e-5);
+    }
+
+    @Test
+    void reparam_and_kl_gradients() {
+        int n = 3, l = 4;
+        double[] mu = rand(n * l), lv = rand(n * l), g = rand(n * l);
+        Tensor tmu = t(mu, n, l), tlv = t(lv, n, l), z = zeros(n, l), eps = zeros(n, l);
+        backend().reparam_forward(z, eps, tmu, tlv, 7, 0);
+        double[] e = toDouble(eps.toArray());
+        Tensor dmu = zeros(n, l), dlv = zeros(n, l);
+        backend().reparam_backward(dmu, dlv, t(g, n, l), tlv, eps);
+        assertGradient("reparam dmu", dmu.toArray(), numericGradient(mu, v -> dot(g, Reference.reparam(v, lv, e))));
+        assertGradient("reparam dlogvar", dlv.toArray(), numericGradient(lv, v -> dot(g, Reference.reparam(mu, v, e))));
+
+        Tensor kl = zeros(n);
+        backend().kl_forward(kl, tmu, tlv);
+        assertClose("kl loss", kl.toArray(), Reference.kl(mu, lv, n, l), 1e-6, 1e-5);
+        double[] base = rand(n * l);
+        Tensor kmu = t(base, n, l), klv = t(base, n, l);
+        float scale = 1f / n;
+        backend().kl_backward(kmu, klv, tmu, tlv, scale); // adds
+        double[] gmu = numericGradient(mu, v -> scale * sum(Reference.kl(v, lv, n, l)));
+        double[] glv = numericGradient(lv, v -> scale * sum(Reference.kl(mu, v, n, l)));
+        for (int i = 0; i < base.length; i++) {
+            gmu[i] += base[i];
+            glv[i] += base[i];
+        }
+        assertGradient("kl dmu (added)", kmu.toArray(), gmu);
+        assertGradient("kl dlogvar (added)", klv.toArray(), glv);
+    }
+
+    // ---------------- Adam ----------------
+
+    @Test
+    void adam_update_matches_reference_over_steps() {
+        int n = 1037;
+        double[] p = rand(n), m = new double[n], v = new double[n];
+        Tensor tp = t(p, n), tm = zeros(n), tv = zeros(n);
+        for (int step = 1; step <= 3; step++) {
+            double[] g = rand(n);
+            backend().adam_update(tp, tm, tv, t(g, n), 1e-3f, 0.9f, 0.999f, 1e-8f, step);
+            double[][] r = Reference.adam(p, m, v, g, 1e-3, 0.9, 0.999, 1e-8, step);
+            p = r[0];
+            m = r[1];
+            v = r[2];
+            assertClose("adam param, step " + step, tp.toArray(), p, 1e-6, 1e-5);
+            assertClose("adam m, step " + step, tm.toArray(), m, 1e-7, 1e-5);
+            assertClose("adam v, step " + step, tv.toArray(), v, 1e-9, 1e-4);
+        }
+    }
+
+    // ---------------- helpers ----------------
+
+    static double[] filled(int n, double v) {
+        double[] a = new double[n];
+        java.util.Arrays.fill(a, v);
+        return a;
+    }
+
+    private void fillNaN(Tensor x) {
+        backend().fill(x, Float.NaN);
+    }
+}

@@ -1,0 +1,101 @@
+package dev.denoise.model;
+
+import dev.denoise.backend.CpuBackend;
+import dev.denoise.backend.Tensor;
+import dev.denoise.nn.Parameters;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Whole-model gradient check: backward of each autoencoder (layers wired together, VAE heads and
+ * KL included) against central differences of its own float loss on a tiny model. Float32 losses
+ * make single-weight differences noisy and every step may cross a ReLU or max-pool kink, so each
+ * parameter tensor is checked along one random unit direction d: |fd(d) − g·d| ≤ 0.2·‖g‖ (a bias shifts every pixel of a channel across kinks at once),
+ * with h = 1e-3. A wiring mistake (a wrong transpose, a head's gradient dropped) is off by ~‖g‖.
+ */
+class ModelGradientTest {
+    private static CpuBackend cpu;
+
+    @BeforeAll
+    static void open() {
+        cpu = new CpuBackend();
+    }
+
+    @AfterAll
+    static void close() {
+        cpu.close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(ModelKind.class)
+    void backward_matches_finite_differences(ModelKind kind) {
+        ModelConfig c = kind == ModelKind.CONV ? new ModelConfig(kind, 2, 8, 8, 16, 8, 4) : new ModelConfig(kind, 1, 4, 8, 16, 8, 3);
+        int n = 3;
+        try (Autoencoder m = Autoencoder.create(cpu, c, n);
+             Tensor noisy = cpu.allocate(n, c.channels(), c.height(), c.width());
+             Tensor clean = cpu.allocate(n, c.channels(), c.height(), c.width())) {
+            m.initialise(13);
+            SplittableRandom rng = new SplittableRandom(3);
+            float[] x = new float[(int) noisy.numel()], y = new float[x.length];
+            for (int i = 0; i < x.length; i++) {
+                y[i] = (float) rng.nextDouble();
+                x[i] = (float) Math.min(1, Math.max(0, y[i] + 0.3 * rng.nextGaussian()));
+            }
+            cpu.write(noisy, x);
+            cpu.write(clean, y);
+            Parameters p = m.parameters();
+            float[] w = p.values().toArray();
+            m.computeGradients(noisy, clean);
+            float[] g = p.grads().toArray();
+            rng = new SplittableRandom(99);
+
+            // per tensor: the derivative along a random direction in that tensor's weights
+            double h = 1e-3;
+            StringBuilder report = new StringBuilder();
+            boolean ok = true;
+            for (Parameters.Entry e : p.entries()) {
+                int from = (int) e.offset(), to = (int) (e.offset() + e.numel());
+                double[] dir = new double[to - from];
+                double analytic = 0, len = 0;
+                for (int i = 0; i < dir.length; i++) {
+                    dir[i] = rng.nextGaussian();
+                    len += dir[i] * dir[i];
+                }
+                len = Math.sqrt(len);
+                for (int i = 0; i < dir.length; i++) {
+                    dir[i] /= len;
+                    analytic += dir[i] * g[from + i];
+                }
+                double fd = (lossAlong(m, noisy, clean, w, from, dir, h) - lossAlong(m, noisy, clean, w, from, dir, -h)) / (2 * h);
+                double gnorm = norm(g, from, to);
+                double rel = Math.abs(fd - analytic) / Math.max(gnorm, 1e-6);
+                report.append(String.format(" %s %.3f", e.name(), rel));
+                ok &= rel < 0.2;
+            }
+            assertTrue(ok, kind + ": relative gradient error per tensor:" + report);
+        }
+    }
+
+    private static double norm(float[] a, int from, int to) {
+        double s = 0;
+        for (int i = from; i < to; i++) s += (double) a[i] * a[i];
+        return Math.sqrt(s);
+    }
+
+    /** The training loss at w + t·dir (dir over the weights [from, from + dir.length)). */
+    private static double lossAlong(Autoencoder m, Tensor noisy, Tensor clean, float[] w, int from, double[] dir, double t) {
+        float[] wi = w.clone();
+        for (int i = 0; i < dir.length; i++) wi[from + i] = (float) (w[from + i] + t * dir[i]);
+        m.backend().write(m.parameters().values(), wi);
+        if (m instanceof VariationalAutoencoder vae) vae.setSampling(vae.samplingSeed(), 0);
+        double l = m.computeGradients(noisy, clean);
+        m.backend().write(m.parameters().values(), w);
+        return l;
+    }
+}

@@ -1,0 +1,62 @@
+/*
+ * loss.c — fused sigmoid + binary cross-entropy, mean squared error and PSNR, per image.
+ * Per-image losses are summed in double inside one thread, so the batch loss that Java forms from
+ * them has the same bits for any thread count.
+ * Build: part of native/build/libdenoise.so (see ../Makefile).
+ */
+#include <math.h>
+#include <stddef.h>
+#include "denoise.h"
+
+// loss (N), logits (N,D), target (N,D)
+void sigmoid_bce_forward(float *loss, const float *logits, const float *target, int N, int D) {
+    #pragma omp parallel for schedule(static) if ((long)N * D > 16384)
+    for (int n = 0; n < N; n++) {
+        const float *x = logits + (size_t)n * D, *t = target + (size_t)n * D;
+        double s = 0.0;
+        for (int d = 0; d < D; d++) {
+            /* log(1+e^x) - x t, written so neither exp overflows nor log loses small terms */
+            float v = x[d];
+            s += (double)(fmaxf(v, 0.0f) - v * t[d] + log1pf(expf(-fabsf(v))));
+        }
+        loss[n] = (float)s;
+    }
+}
+
+// dlogits, logits, target (N,D)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void sigmoid_bce_backward(float *dlogits, const float *logits, const float *target, int N, int D, float scale) {
+    #pragma omp parallel for schedule(static) if ((long)N * D > 16384)
+    for (long i = 0; i < (long)N * D; i++)
+        dlogits[i] = scale * (1.0f / (1.0f + expf(-logits[i])) - target[i]);
+}
+
+// loss (N), pred, target (N,D)
+void mse_forward(float *loss, const float *pred, const float *target, int N, int D) {
+    #pragma omp parallel for schedule(static) if ((long)N * D > 16384)
+    for (int n = 0; n < N; n++) {
+        const float *p = pred + (size_t)n * D, *t = target + (size_t)n * D;
+        double s = 0.0;
+        for (int d = 0; d < D; d++) { double e = (double)p[d] - t[d]; s += e * e; }
+        loss[n] = (float)(s / D);
+    }
+}
+
+// dpred, pred, target (N,D)
+void mse_backward(float *dpred, const float *pred, const float *target, int N, int D, float scale) {
+    const float s2 = 2.0f * scale;
+    #pragma omp parallel for schedule(static) if ((long)N * D > 16384)
+    for (long i = 0; i < (long)N * D; i++) dpred[i] = s2 * (pred[i] - target[i]);
+}
+
+// psnr (N), pred, target (N,D); MAX = 1, an exact match reports 100 dB instead of +inf
+void psnr_forward(float *psnr, const float *pred, const float *target, int N, int D) {
+    #pragma omp parallel for schedule(static) if ((long)N * D > 16384)
+    for (int n = 0; n < N; n++) {
+        const float *p = pred + (size_t)n * D, *t = target + (size_t)n * D;
+        double s = 0.0;
+        for (int d = 0; d < D; d++) { double e = (double)p[d] - t[d]; s += e * e; }
+        double mse = s / D;
+        psnr[n] = mse > 1e-10 ? (float)(-10.0 * log10(mse)) : 100.0f;
+    }
+}
