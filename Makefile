@@ -16,7 +16,9 @@ MVN := mvn -B -q
 JAR := java/target/denoise.jar
 
 # ---- native/: one shared library, baseline x86-64-v2; AVX2/AVX-512 paths are picked at run time ----
-CC ?= gcc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
 CFLAGS := -O3 -march=x86-64-v2 -fopenmp -fPIC -std=gnu11 -Wall -Wextra -fvisibility=default
 NATIVE_SRC := $(wildcard native/*.c)
 NATIVE_LIB := native/build/libdenoise.so
@@ -31,7 +33,7 @@ CUDA_ARCHS := -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=
 CUDA_SRC := $(wildcard cuda/*.cu)
 FATBIN := cuda/build/denoise.fatbin
 
-.PHONY: jar native cuda test demo data java-check clean info bench bench-peers
+.PHONY: jar native cuda test demo data java-check clean info bench device-pack
 jar: java-check native cuda
 	$(MVN) -DskipTests package -pl java -am
 	@echo "built $(JAR)  (run: java -jar $(JAR) --help)"
@@ -90,6 +92,27 @@ demo: jar data
 
 info: jar
 	$(JAVA) -jar $(JAR) info
+
+# ---- benchmarks ----
+bench: jar
+	$(MVN) -DskipTests package -pl bench -am
+	$(JAVA) --enable-native-access=ALL-UNNAMED -jar bench/target/benchmarks.jar $(JMH_ARGS)
+
+# ---- a folder to carry to a GPU machine without JDK or network (bench/gpu.sh runs it there) ----
+JUNIT_CONSOLE := org.junit.platform:junit-platform-console-standalone:1.14.1
+device-pack: jar data
+	$(MVN) -DskipTests test-compile -pl java
+	rm -rf .device .device-jdk && mkdir -p .device/mnist
+	@# the runtime travels as .tar.xz (33 MiB instead of 62): the carried folder is capped at 64 MiB
+	$(JAVA_HOME)/bin/jlink --add-modules java.base,java.desktop,java.logging,java.management,jdk.unsupported \
+	  --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output .device-jdk/jdk
+	tar -cJf .device/jdk.tar.xz -C .device-jdk jdk && rm -rf .device-jdk
+	cp $(JAR) .device/denoise.jar
+	cp -r java/target/test-classes .device/test-classes
+	mvn -B -q dependency:copy -Dartifact=$(JUNIT_CONSOLE) -DoutputDirectory=.device
+	mv .device/junit-platform-console-standalone-*.jar .device/junit.jar
+	for f in $(MNIST_FILES); do gzip -9c data/mnist/$$f > .device/mnist/$$f.gz; done
+	@du -sh .device
 
 clean:
 	rm -rf native/build cuda/build

@@ -386,14 +386,24 @@ def cmd_speed(args):
         pool = load_mnist(args.data, "train")[:max(args.batch * 8, args.infer)]
     else:
         pool = torch.rand((max(args.batch * 8, args.infer),) + IMAGE_SHAPE, generator=generator)
-    model = make_model(args.model)
+    dev = torch.device(args.device)
+    pool = pool.to(dev)
+    model = make_model(args.model).to(dev)
     opt = make_optimizer(model)
+    if args.compile:  # torch.compile where this PyTorch has it (2.x); eager otherwise
+        model.forward = torch.compile(model.forward)
     model.train()
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+
+    def noise(target):
+        if dev.type == "cuda":  # the device's own RNG: a CPU generator cannot draw device tensors
+            return (target + NOISE_SIGMA * torch.randn_like(target)).clamp_(0, 1)
+        return add_gaussian_noise(target, NOISE_SIGMA, generator)
 
     def step(k):
         i = (k * args.batch) % (pool.shape[0] - args.batch + 1)
         target = pool[i:i + args.batch]
-        noisy = add_gaussian_noise(target, NOISE_SIGMA, generator)  # as in training: noise is part of a step
+        noisy = noise(target)  # as in training: noise is part of a step
         opt.zero_grad(set_to_none=True)
         loss = model.loss(noisy, target)
         loss.backward()
@@ -401,6 +411,7 @@ def cmd_speed(args):
 
     for k in range(args.warmup):  # first steps allocate buffers and pick kernels
         step(k)
+    sync()
     # Several timed rounds: on a shared machine one descheduled thread stalls every OpenMP barrier,
     # so single timings scatter widely; the best round is the closest to the machine's capability.
     rounds = []
@@ -408,9 +419,11 @@ def cmd_speed(args):
         t0 = time.perf_counter()
         for k in range(args.steps):
             step(k)
+        sync()
         rounds.append(args.steps * args.batch / (time.perf_counter() - t0))
     blas = warn_if_reference_blas()
     result = {"command": "speed", "torch": torch.__version__, "blas": blas, "model": args.model,
+              "device": str(dev), "compiled": bool(args.compile),
               "threads": torch.get_num_threads(), "batch": args.batch, "steps": args.steps,
               "warmup_steps": args.warmup, "train_rounds_images_per_s": rounds,
               "train_images_per_s": max(rounds), "train_images_per_s_median": float(np.median(rounds))}
@@ -419,12 +432,14 @@ def cmd_speed(args):
           flush=True)
     if args.infer:
         ib = args.infer_batch or 1000
-        x = add_gaussian_noise(pool[:args.infer], NOISE_SIGMA, generator)
+        x = noise(pool[:args.infer])
         denoise(model, x[:min(ib, args.infer)], ib)  # warm-up
+        sync()
         best = float("inf")
         for _ in range(args.repeats):  # best of several: the machine is shared
             t0 = time.perf_counter()
             denoise(model, x, ib)
+            sync()
             best = min(best, time.perf_counter() - t0)
         result.update({"infer_images": args.infer, "infer_batch": ib, "infer_seconds": best,
                        "infer_images_per_s": args.infer / best})
@@ -480,6 +495,8 @@ def main(argv=None):
     s.add_argument("--rounds", type=int, default=3, help="timed rounds of --steps steps (best and median reported)")
     s.add_argument("--repeats", type=int, default=5, help="inference timings, the best is reported")
     s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--device", default="cpu", help="cpu or cuda")
+    s.add_argument("--compile", action="store_true", help="torch.compile the model (PyTorch 2.x)")
     common(s)
 
     e = sub.add_parser("eval", help="test PSNR of a safetensors model file")

@@ -37,10 +37,10 @@ import java.util.Map;
 final class CompareCommand implements Runnable {
     static final int SAMPLES = 8;
 
-    @Option(names = "--epochs", defaultValue = "3", description = "Epochs per model. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--epochs", defaultValue = "5", description = "Epochs per model. Default: ${DEFAULT-VALUE}.")
     int epochs;
 
-    @Option(names = "--train-size", defaultValue = "20000",
+    @Option(names = "--train-size", defaultValue = "0",
             description = "Training images per model (0 = all). Default: ${DEFAULT-VALUE}.")
     int trainSize;
 
