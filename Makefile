@@ -33,7 +33,7 @@ CUDA_ARCHS := -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=
 CUDA_SRC := $(wildcard cuda/*.cu)
 FATBIN := cuda/build/denoise.fatbin
 
-.PHONY: jar native cuda test demo data java-check clean info bench device-pack
+.PHONY: jar native cuda test demo data java-check clean info bench bench-peers device-pack
 jar: java-check native cuda
 	$(MVN) -DskipTests package -pl java -am
 	@echo "built $(JAR)  (run: java -jar $(JAR) --help)"
@@ -97,6 +97,10 @@ info: jar
 bench: jar
 	$(MVN) -DskipTests package -pl bench -am
 	$(JAVA) --enable-native-access=ALL-UNNAMED -jar bench/target/benchmarks.jar $(JMH_ARGS)
+
+# denoise against PyTorch (Debian's python3-torch, installed when missing) on this CPU, side by side
+bench-peers: jar data
+	bash bench/peers.sh
 
 # ---- a folder to carry to a GPU machine without JDK or network (bench/gpu.sh runs it there) ----
 JUNIT_CONSOLE := org.junit.platform:junit-platform-console-standalone:1.14.1

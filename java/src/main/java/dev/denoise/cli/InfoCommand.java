@@ -18,7 +18,7 @@ final class InfoCommand implements Runnable {
         } catch (RuntimeException e) {
             System.out.println("cpu     not available: " + Main.oneLine(e.getMessage()));
         }
-        System.out.println("cuda    " + Backends.cudaStatus());
+        System.out.println("cuda    " + Backends.cudaStatus().replaceFirst("^cuda: ", ""));
         try (Backend auto = Backends.open("auto")) {
             System.out.println("auto    selects " + auto.device().name().toLowerCase(java.util.Locale.ROOT));
         } catch (RuntimeException e) {

@@ -16,7 +16,7 @@ import java.io.UncheckedIOException;
 @Command(name = "denoise", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Remove noise from images with autoencoders (dense, variational, convolutional), on CPUs and NVIDIA GPUs.",
         subcommands = {TrainCommand.class, EvaluateCommand.class, DenoiseCommand.class, CompareCommand.class,
-                GenerateCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+                GenerateCommand.class, InfoCommand.class, SpeedCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,111 @@
+package dev.denoise.cli;
+
+import dev.denoise.backend.Backend;
+import dev.denoise.backend.Tensor;
+import dev.denoise.data.Dataset;
+import dev.denoise.model.Autoencoder;
+import dev.denoise.model.ModelConfig;
+import dev.denoise.model.ModelKind;
+import dev.denoise.train.Noise;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * denoise speed — training and inference throughput, measured as bench/peers/torch_models.py
+ * measures PyTorch (same batch, steps, rounds, noise in the step), so bench/peers.sh can put the
+ * two side by side.
+ */
+@Command(name = "speed", mixinStandardHelpOptions = true,
+        description = "Measure training images/s (best of rounds of steps, noise included) and inference images/s.")
+final class SpeedCommand implements Runnable {
+    @Option(names = "--model", required = true, paramLabel = "dense|vae|conv")
+    String model;
+
+    @Option(names = "--batch", defaultValue = "128")
+    int batch;
+
+    @Option(names = "--steps", defaultValue = "50", description = "Timed training steps per round.")
+    int steps;
+
+    @Option(names = "--rounds", defaultValue = "3")
+    int rounds;
+
+    @Option(names = "--warmup", defaultValue = "5")
+    int warmup;
+
+    @Option(names = "--infer", defaultValue = "1000", description = "Images for the inference timing (0 = none).")
+    int infer;
+
+    @Mixin
+    Options.Device device;
+
+    @Override
+    public void run() {
+        ModelKind kind = ModelKind.parse(model);
+        if (batch < 1 || steps < 1 || rounds < 1 || warmup < 0 || infer < 0) {
+            throw new IllegalArgumentException("--batch, --steps and --rounds must be >= 1; --warmup, --infer >= 0");
+        }
+        float[] pool = images(Math.max(batch * 8, infer));
+        int d = 784, poolImages = pool.length / d;
+        try (Backend b = device.open(); Autoencoder m = Autoencoder.create(b, ModelConfig.mnist(kind), batch);
+             Tensor all = b.allocate(poolImages, 1, 28, 28); Tensor noisy = b.allocate(batch, 1, 28, 28)) {
+            m.initialise(1);
+            b.write(all, pool);
+            Noise noise = Noise.gaussian(0.5f);
+            long[] step = {0};
+            Runnable trainStep = () -> {
+                int i = (int) ((step[0] * batch) % (poolImages - batch + 1));
+                Tensor clean = all.rows(i, i + batch);
+                noise.apply(b, noisy, clean, 1, step[0]++ * batch * d);
+                m.trainStep(noisy, clean, 1e-3f);
+            };
+            for (int k = 0; k < warmup; k++) trainStep.run();
+            b.synchronize();
+            double[] rates = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                long t0 = System.nanoTime();
+                for (int k = 0; k < steps; k++) trainStep.run();
+                b.synchronize();
+                rates[r] = (double) steps * batch / ((System.nanoTime() - t0) / 1e9);
+            }
+            double[] sorted = rates.clone();
+            Arrays.sort(sorted);
+            System.out.printf("denoise  %s  %s  train: %d x %d steps of %d: best %.0f, median %.0f images/s%n", kind.id(),
+                    b.describe(), rounds, steps, batch, sorted[rounds - 1], sorted[rounds / 2]);
+            if (infer > 0) {
+                try (Tensor in = b.allocate(infer, 1, 28, 28); Tensor out = b.allocate(infer, 1, 28, 28);
+                     Autoencoder im = Autoencoder.create(b, ModelConfig.mnist(kind), Math.min(infer, 1000))) {
+                    b.copy(im.parameters().values(), m.parameters().values());
+                    noise.apply(b, in, all.rows(0, infer), 2, 0);
+                    im.reconstruct(in, out);
+                    double best = Double.MAX_VALUE;
+                    for (int r = 0; r < 5; r++) {
+                        long t0 = System.nanoTime();
+                        im.reconstruct(in, out);
+                        b.synchronize();
+                        best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                    }
+                    System.out.printf("denoise  %s  %s  infer: %d images (batch %d) in %.3f s = %.0f images/s%n",
+                            kind.id(), b.describe(), infer, im.maxBatch(), best, infer / best);
+                }
+            }
+        }
+    }
+
+    /** MNIST training images when present (speed may depend on values through ReLU sparsity), else uniform noise. */
+    private static float[] images(int n) {
+        try {
+            Dataset train = DatasetChoice.train("mnist");
+            return train.first(Math.min(n, train.count())).images();
+        } catch (RuntimeException missing) {
+            SplittableRandom rng = new SplittableRandom(1);
+            float[] v = new float[n * 784];
+            for (int i = 0; i < v.length; i++) v[i] = (float) rng.nextDouble();
+            return v;
+        }
+    }
+}
