@@ -84,7 +84,8 @@ data/mnist/.ok:
 
 # ---- the two commands of the README ----
 test: java-check data native cuda
-	$(MVN) verify -Ddenoise.data.required=true
+	@# not -q: Surefire's closing "Tests run: …" line is the summary CI reads
+	mvn -B -ntp verify -Ddenoise.data.required=true
 
 demo: jar data
 	$(JAVA) -jar $(JAR) compare --out runs/demo
