@@ -1,7 +1,5 @@
 package dev.denoise.backend;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -11,17 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /** The op table on the CPU (native/ through FFM) against the Java reference; thread-count independence. */
 class CpuOpsTest extends OpsContract {
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        cpu = new CpuBackend();
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
+    private static final CpuBackend cpu = SharedCpu.get();
 
     @Override
     protected Backend backend() {

@@ -1,8 +1,6 @@
 package dev.denoise.backend;
 
 import dev.denoise.ffm.DenoiseNative;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -20,17 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * noise ops. The CUDA kernels must reproduce the same bits (checked by the GPU parity tests).
  */
 class PhiloxTest {
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        cpu = new CpuBackend();
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
+    private static final CpuBackend cpu = SharedCpu.get();
 
     static int[] philox(int[] ctr, int[] key) {
         try (Arena a = Arena.ofConfined()) {

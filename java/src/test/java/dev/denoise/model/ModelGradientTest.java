@@ -1,10 +1,9 @@
 package dev.denoise.model;
 
 import dev.denoise.backend.CpuBackend;
+import dev.denoise.backend.SharedCpu;
 import dev.denoise.backend.Tensor;
 import dev.denoise.nn.Parameters;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -20,17 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * with h = 1e-3. A wiring mistake (a wrong transpose, a head's gradient dropped) is off by ~‖g‖.
  */
 class ModelGradientTest {
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        cpu = new CpuBackend();
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
+    private static final CpuBackend cpu = SharedCpu.get();
 
     @ParameterizedTest
     @EnumSource(ModelKind.class)

@@ -1,6 +1,7 @@
 package dev.denoise.train;
 
 import dev.denoise.backend.CpuBackend;
+import dev.denoise.backend.SharedCpu;
 import dev.denoise.backend.Tensor;
 import dev.denoise.data.Dataset;
 import dev.denoise.eval.Evaluation;
@@ -8,8 +9,6 @@ import dev.denoise.model.Autoencoder;
 import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelFiles;
 import dev.denoise.model.ModelKind;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,20 +38,10 @@ class TrainingEndToEndTest {
         return kind == ModelKind.CONV ? 3.0 : 2.0;
     }
 
-    private static CpuBackend cpu;
+    private static final CpuBackend cpu = SharedCpu.get();
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void open() {
-        cpu = new CpuBackend();
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
 
     static Dataset trainSubset(int n) {
         return MnistFixture.train().first(n);
