@@ -74,18 +74,23 @@ final class CompareCommand implements Runnable {
 
     @Override
     public void run() {
-        List<ModelKind> kinds = models.stream().map(ModelKind::parse).distinct().toList();
-        if (trainSize < 0 || testSize < 0) throw new IllegalArgumentException("sizes must be >= 0");
-        if (vaeLatent < 1) throw new IllegalArgumentException("--vae-latent must be >= 1, got " + vaeLatent);
-        Noise noise = data.noise();
-        TrainConfig cfg = new TrainConfig(epochs, batch, lr, noise, seed);
-        OutputDir.prepare(out);
+        // Everything that can be refused is refused here, before data is read or OUT is made.
+        List<ModelKind> kinds = kinds(models);
+        TrainConfig cfg = TrainCommand.config(epochs, batch, lr, seed, data);
+        Noise noise = cfg.noise();
+        Ranges.check("--train-size", trainSize, 0, Ranges.NO_LIMIT);
+        Ranges.check("--test-size", testSize, 0, Ranges.NO_LIMIT);
+        Ranges.check("--vae-latent", vaeLatent, 1, TrainCommand.MAX_LATENT);
+        device.validate();
+        OutputDir.check("--out", out);
+        data.requireFiles();
         Dataset[] split = DatasetChoice.split(DatasetChoice.train(data.dataset), trainSize);
         Dataset test = DatasetChoice.test(data.dataset);
         if (testSize > 0) test = test.first(Math.min(testSize, test.count()));
         int c = test.channels(), h = test.height(), w = test.width(), size = c * h * w;
 
         try (Backend backend = device.open()) {
+            OutputDir.prepare(out);
             System.out.println("denoise compare on " + backend.describe() + device.note());
             float[] noisy = Evaluation.noisy(backend, test, noise);
             float[] median = Evaluation.median3x3(noisy, test.count(), c, h, w);
@@ -148,6 +153,23 @@ final class CompareCommand implements Runnable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the report: " + e.getMessage(), e);
         }
+    }
+
+    /** The --models list: known names, none empty, at least one; repeats count once. */
+    static List<ModelKind> kinds(List<String> names) {
+        if (names == null || names.isEmpty()) {
+            throw new IllegalArgumentException("--models: no model given (expected dense, vae or conv)");
+        }
+        List<ModelKind> kinds = new ArrayList<>();
+        for (String name : names) {
+            if (name.isBlank()) {
+                throw new IllegalArgumentException("--models: empty entry in '" + String.join(",", names)
+                        + "' (expected a comma-separated list of dense, vae, conv)");
+            }
+            ModelKind k = Ranges.parse("--models", () -> ModelKind.parse(name.trim()));
+            if (!kinds.contains(k)) kinds.add(k);
+        }
+        return kinds;
     }
 
     private static Comparison.Quality quality(Evaluation.Scores s) {

@@ -13,9 +13,17 @@ final class DatasetChoice {
     private DatasetChoice() {}
 
     static Path dir(String name) {
-        return switch (name) {
+        return switch (known(name)) {
             case "mnist" -> Mnist.defaultDir();
-            case "fashion-mnist", "fashion" -> Mnist.fashionDir();
+            default -> Mnist.fashionDir();
+        };
+    }
+
+    /** The name's canonical form, checked without touching the disk; refuses unknown names. */
+    static String known(String name) {
+        return switch (name) {
+            case "mnist" -> "mnist";
+            case "fashion-mnist", "fashion" -> "fashion-mnist";
             default -> throw new IllegalArgumentException("unknown dataset '" + name + "' (expected mnist or fashion-mnist)");
         };
     }

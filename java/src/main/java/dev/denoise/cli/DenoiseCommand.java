@@ -4,6 +4,8 @@ import dev.denoise.BadInputException;
 import dev.denoise.Denoiser;
 import dev.denoise.backend.Backend;
 import dev.denoise.io.Images;
+import dev.denoise.model.ModelConfig;
+import dev.denoise.model.ModelKind;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -12,7 +14,10 @@ import picocli.CommandLine.Parameters;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** denoise denoise: PNG/JPEG files in, denoised PNGs out. */
 @Command(name = "denoise", mixinStandardHelpOptions = true,
@@ -36,22 +41,52 @@ final class DenoiseCommand implements Runnable {
 
     @Override
     public void run() {
-        OutputDir.prepare(out);
+        // Every input is checked, and every image decoded once, before OUT is made and the first
+        // result written: a bad file late in a long list must not leave half the output behind.
+        device.validate();
+        InputFiles.require("--model-file", modelFile);
+        Map<Path, Path> targets = targets();
+        OutputDir.check("--out", out);
         try (Backend backend = device.open(); Denoiser d = Denoiser.load(modelFile, backend)) {
-            int channels = d.model().config().channels();
-            for (Path in : inputs) {
-                Images.Image img = Images.read(in, MAX_PIXELS, channels);
-                Images.Image clean = d.denoise(img);
-                String name = in.getFileName().toString().replaceFirst("\\.[^.]*$", "") + ".png";
-                Path target = out.resolve(name);
-                if (target.toAbsolutePath().normalize().equals(in.toAbsolutePath().normalize())) {
-                    throw new BadInputException(in, "output would overwrite the input; choose another --out");
-                }
-                Images.writePng(target, clean);
-                System.out.println(in + " -> " + target);
+            ModelConfig c = d.model().config();
+            for (Path in : targets.keySet()) requireFits(in, Images.read(in, MAX_PIXELS, c.channels()), c);
+            OutputDir.prepare(out);
+            for (Map.Entry<Path, Path> e : targets.entrySet()) {
+                Images.Image clean = d.denoise(Images.read(e.getKey(), MAX_PIXELS, c.channels()));
+                Images.writePng(e.getValue(), clean);
+                System.out.println(e.getKey() + " -> " + e.getValue());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    /** Input → OUT/<name>.png, refusing missing inputs, an input overwritten, or two inputs on one output. */
+    private Map<Path, Path> targets() {
+        Map<Path, Path> targets = new LinkedHashMap<>();
+        Map<Path, Path> writers = new HashMap<>(); // normalized target → the input that writes it
+        for (Path in : inputs) {
+            InputFiles.require("input image", in);
+            String name = in.getFileName().toString().replaceFirst("\\.[^.]*$", "") + ".png";
+            Path target = out.resolve(name);
+            Path key = target.toAbsolutePath().normalize();
+            if (key.equals(in.toAbsolutePath().normalize())) {
+                throw new BadInputException(in, "output would overwrite the input; choose another --out");
+            }
+            Path other = writers.putIfAbsent(key, in);
+            if (other != null && !GenerateCommand.same(other, in)) {
+                throw new BadInputException(in, "would be written to " + target + " as " + other + " is; rename one");
+            }
+            targets.putIfAbsent(in, target);
+        }
+        return targets;
+    }
+
+    /** Dense and vae models take their training size only; found here rather than mid-way through the list. */
+    private static void requireFits(Path in, Images.Image img, ModelConfig c) {
+        if (c.kind() != ModelKind.CONV && (img.height() != c.height() || img.width() != c.width())) {
+            throw new BadInputException(in, "a " + c.kind().id() + " model takes " + c.height() + "x" + c.width()
+                    + " images only, this one is " + img.height() + "x" + img.width() + " (the conv model takes any size)");
         }
     }
 }

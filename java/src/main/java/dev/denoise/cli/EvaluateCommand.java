@@ -35,11 +35,15 @@ final class EvaluateCommand implements Runnable {
 
     @Override
     public void run() {
-        Noise noise = data.noise();
-        if (limit < 0) throw new IllegalArgumentException("--limit must be >= 0, got " + limit);
-        Dataset test = DatasetChoice.test(data.dataset);
-        if (limit > 0) test = test.first(Math.min(limit, test.count()));
+        // Refused before anything is read; then the model (small, and often the thing that is wrong)
+        // is loaded before the test set.
+        Ranges.check("--limit", limit, 0, Ranges.NO_LIMIT);
+        Noise noise = data.validate();
+        device.validate();
+        InputFiles.require("--model-file", modelFile);
         try (Backend backend = device.open(); Autoencoder m = ModelFiles.load(modelFile, backend, 256)) {
+            Dataset test = DatasetChoice.test(data.dataset);
+            if (limit > 0) test = test.first(Math.min(limit, test.count()));
             if (m.config().imageSize() != test.channels() * test.height() * test.width()) {
                 throw new IllegalArgumentException(modelFile + ": the model takes " + m.config().channels() + "x"
                         + m.config().height() + "x" + m.config().width() + " images, the dataset has "

@@ -1,5 +1,6 @@
 package dev.denoise.cli;
 
+import dev.denoise.BadInputException;
 import dev.denoise.backend.Backend;
 import dev.denoise.backend.Tensor;
 import dev.denoise.io.Images;
@@ -35,7 +36,12 @@ final class GenerateCommand implements Runnable {
 
     @Override
     public void run() {
-        if (count < 1 || count > 10_000) throw new IllegalArgumentException("--count must be in 1..10000, got " + count);
+        // Refused before the model is loaded; the PNG is written only once the images exist.
+        Ranges.check("--count", count, 1, 10_000);
+        device.validate();
+        InputFiles.require("--model-file", modelFile);
+        OutputDir.checkFile("--out", out);
+        if (same(out, modelFile)) throw new BadInputException(out, "--out would overwrite the --model-file");
         try (Backend backend = device.open(); Autoencoder m = ModelFiles.load(modelFile, backend, 256)) {
             if (!(m instanceof VariationalAutoencoder vae)) {
                 throw new IllegalArgumentException(modelFile + ": a " + m.config().kind().id()
@@ -50,6 +56,11 @@ final class GenerateCommand implements Runnable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Whether two paths name one file (by path; the second may not exist yet). */
+    static boolean same(Path a, Path b) {
+        return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
     }
 
     /** count images decoded from standard-normal latents drawn with the seed. */

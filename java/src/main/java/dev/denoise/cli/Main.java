@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 
 /**
  * The denoise command line. Exit status: 0 done, 2 bad usage or bad input (one line on stderr),
@@ -28,14 +29,18 @@ public final class Main implements Runnable {
     /** Runs a command line and returns the exit status (for tests and embedding). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        // Parsing failed, so no parse result says whether --debug was given: look at the words.
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
-            err.println("denoise: " + ex.getMessage() + " (see denoise " + commandPath(ex.getCommandLine()) + "--help)");
+            err.println("denoise: " + oneLine(ex.getMessage()) + " (see denoise " + commandPath(ex.getCommandLine())
+                    + "--help)");
+            if (Arrays.asList(a).contains("--debug")) ex.printStackTrace(err);
+            err.flush();
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
-            boolean debug = parsed.hasMatchedOption("--debug");
+            boolean debug = debug(parsed);
             int code;
             String msg;
             if (ex instanceof BadInputException || ex instanceof IllegalArgumentException
@@ -58,6 +63,14 @@ public final class Main implements Runnable {
             return code;
         });
         return cl.execute(args);
+    }
+
+    /** Whether --debug was given: it belongs to the subcommands, so the top-level result alone does not know. */
+    private static boolean debug(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--debug")) return true;
+        }
+        return false;
     }
 
     private static String commandPath(CommandLine cl) {

@@ -1,9 +1,17 @@
 package dev.denoise.cli;
 
+import dev.denoise.BadInputException;
 import dev.denoise.backend.Backend;
+import dev.denoise.backend.BackendUnavailableException;
 import dev.denoise.backend.Backends;
+import dev.denoise.cuda.CudaBackend;
+import dev.denoise.cuda.CudaProbe;
 import dev.denoise.train.Noise;
 import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
 
 /** Options shared by several commands (picocli mixins). */
 final class Options {
@@ -19,6 +27,25 @@ final class Options {
 
         @Option(names = "--debug", description = "Print stack traces of errors.")
         boolean debug;
+
+        /**
+         * Refuses an unknown device, and "cuda" where CUDA cannot run, before any work. The probe
+         * is cached, so open() does not pay for it twice.
+         */
+        void validate() {
+            String d = device == null ? "auto" : device.trim().toLowerCase(Locale.ROOT);
+            switch (d) {
+                case "auto", "cpu" -> { }
+                case "cuda" -> {
+                    CudaProbe probe = CudaBackend.probe();
+                    if (!probe.available()) {
+                        throw new BackendUnavailableException("--device cuda: CUDA not available: " + probe.reason());
+                    }
+                }
+                default -> throw new IllegalArgumentException("--device: unknown device '" + device
+                        + "' (expected auto, cpu or cuda)");
+            }
+        }
 
         /** Why "auto" did not use the GPU, when it did not (set by open). */
         String fallbackReason;
@@ -45,7 +72,24 @@ final class Options {
         String noise;
 
         Noise noise() {
-            return Noise.parse(noise);
+            return Ranges.parse("--noise", () -> Noise.parse(noise));
+        }
+
+        /** The noise, with the data set's name checked too; neither looks at the disk. */
+        Noise validate() {
+            Ranges.parse("--dataset", () -> DatasetChoice.known(dataset));
+            return noise();
+        }
+
+        /**
+         * Refuses a data set that is not installed, before the output directory is made; the files
+         * themselves are read (and checked) later.
+         */
+        void requireFiles() {
+            Path dir = DatasetChoice.dir(dataset);
+            if (!Files.isDirectory(dir)) {
+                throw new BadInputException(dir, "--dataset " + dataset + " not found; run `make data`");
+            }
         }
     }
 }

@@ -22,6 +22,12 @@ import java.util.SplittableRandom;
 @Command(name = "speed", mixinStandardHelpOptions = true,
         description = "Measure training images/s (best of rounds of steps, noise included) and inference images/s.")
 final class SpeedCommand implements Runnable {
+    /** Largest --infer: two device tensors of that many 28×28 images, about 0.6 GB in all. */
+    static final int MAX_INFER = 100_000;
+
+    /** Images cycled through by the timed steps when eight batches would be more. */
+    static final int POOL = 65_536;
+
     @Option(names = "--model", required = true, paramLabel = "dense|vae|conv")
     String model;
 
@@ -45,11 +51,16 @@ final class SpeedCommand implements Runnable {
 
     @Override
     public void run() {
-        ModelKind kind = ModelKind.parse(model);
-        if (batch < 1 || steps < 1 || rounds < 1 || warmup < 0 || infer < 0) {
-            throw new IllegalArgumentException("--batch, --steps and --rounds must be >= 1; --warmup, --infer >= 0");
-        }
-        float[] pool = images(Math.max(batch * 8, infer));
+        ModelKind kind = Ranges.parse("--model", () -> ModelKind.parse(model));
+        Ranges.check("--batch", batch, 1, 65_536);
+        Ranges.check("--steps", steps, 1, 1_000_000);
+        Ranges.check("--rounds", rounds, 1, 1_000);
+        Ranges.check("--warmup", warmup, 0, 1_000_000);
+        Ranges.check("--infer", infer, 0, MAX_INFER);
+        device.validate();
+        // Eight batches to cycle through, as the PyTorch peer does, but no more than POOL images
+        // once batches are large; never fewer than one batch or the inference images.
+        float[] pool = images(Math.max(Math.max(batch, infer), Math.min(batch * 8, POOL)));
         int d = 784, poolImages = pool.length / d;
         try (Backend b = device.open(); Autoencoder m = Autoencoder.create(b, ModelConfig.mnist(kind), batch);
              Tensor all = b.allocate(poolImages, 1, 28, 28); Tensor noisy = b.allocate(batch, 1, 28, 28)) {
@@ -96,11 +107,16 @@ final class SpeedCommand implements Runnable {
         }
     }
 
-    /** MNIST training images when present (speed may depend on values through ReLU sparsity), else uniform noise. */
+    /**
+     * n MNIST training images when present (speed may depend on values through ReLU sparsity),
+     * repeated when n is more than the file holds; else uniform noise.
+     */
     private static float[] images(int n) {
         try {
             Dataset train = DatasetChoice.train("mnist");
-            return train.first(Math.min(n, train.count())).images();
+            float[] all = train.images(), v = new float[n * 784];
+            for (int i = 0; i < v.length; i += all.length) System.arraycopy(all, 0, v, i, Math.min(all.length, v.length - i));
+            return v;
         } catch (RuntimeException missing) {
             SplittableRandom rng = new SplittableRandom(1);
             float[] v = new float[n * 784];

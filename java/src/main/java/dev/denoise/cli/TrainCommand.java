@@ -7,7 +7,6 @@ import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelFiles;
 import dev.denoise.model.ModelKind;
 import dev.denoise.train.EpochRecord;
-import dev.denoise.train.Noise;
 import dev.denoise.train.TrainConfig;
 import dev.denoise.train.Trainer;
 import picocli.CommandLine.Command;
@@ -23,6 +22,9 @@ import java.util.Map;
         description = "Train one autoencoder on noisy/clean pairs; writes OUT/model.safetensors, OUT/history.json "
                 + "and OUT/checkpoint.safetensors (every epoch; --resume continues from it).")
 final class TrainCommand implements Runnable {
+    /** Largest --latent and --vae-latent: far above useful sizes, low enough to bound the weights' memory. */
+    static final int MAX_LATENT = 4096;
+
     @Option(names = "--model", required = true, paramLabel = "dense|vae|conv", description = "Which autoencoder.")
     String model;
 
@@ -59,17 +61,29 @@ final class TrainCommand implements Runnable {
 
     @Override
     public void run() {
-        ModelKind kind = ModelKind.parse(model);
-        if (trainSize < 0) throw new IllegalArgumentException("--train-size must be >= 0, got " + trainSize);
-        if (latent != null && latent < 1) throw new IllegalArgumentException("--latent must be >= 1, got " + latent);
-        Noise noise = data.noise();
-        TrainConfig cfg = new TrainConfig(epochs, batch, lr, noise, seed);
-        OutputDir.prepare(out);
+        // Everything that can be refused is refused here, before data is read or OUT is made.
+        ModelKind kind = Ranges.parse("--model", () -> ModelKind.parse(model));
+        TrainConfig cfg = config(epochs, batch, lr, seed, data);
+        Ranges.check("--train-size", trainSize, 0, Ranges.NO_LIMIT);
+        if (latent != null) Ranges.check("--latent", latent, 1, MAX_LATENT);
+        device.validate();
+        OutputDir.check("--out", out);
+        data.requireFiles();
+        // --train-size beyond the file is only known once it is read; OUT is still untouched then.
         Dataset[] split = DatasetChoice.split(DatasetChoice.train(data.dataset), trainSize);
         try (Backend backend = device.open()) {
+            OutputDir.prepare(out);
             System.out.println("denoise train " + kind.id() + " on " + backend.describe() + device.note());
             train(backend, kind, latent, split[0], split[1], cfg, out, resume, Map.of("dataset", data.dataset));
         }
+    }
+
+    /** The recipe from the options shared with compare, each checked against its range; any seed goes. */
+    static TrainConfig config(int epochs, int batch, float lr, long seed, Options.Data data) {
+        Ranges.check("--epochs", epochs, 1, 100_000);
+        Ranges.check("--batch", batch, 1, 65_536);
+        Ranges.positive("--lr", lr, 10f);
+        return new TrainConfig(epochs, batch, lr, data.validate(), seed);
     }
 
     /** Trains and writes model.safetensors and history.json into out; shared with compare. */

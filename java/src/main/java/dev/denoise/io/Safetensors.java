@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -141,7 +142,8 @@ public final class Safetensors {
      *
      * @throws IllegalArgumentException when two tensors share a name, a name is {@code __metadata__},
      *                                  or a value is NaN or infinite (such a file could not be read back)
-     * @throws IOException              when the file cannot be written
+     * @throws IOException              when the file cannot be written; the message names {@code file}
+     *                                  (e.g. "{@code path: No space left on device}")
      */
     public static void write(Path file, Map<String, String> metadata, List<TensorData> tensors) throws IOException {
         Objects.requireNonNull(file, "file");
@@ -174,9 +176,22 @@ public final class Safetensors {
             } catch (IOException cleanup) {
                 failure.addSuppressed(cleanup);
             }
+            if (failure.getClass() == IOException.class) {
+                // A bare IOException (ENOSPC, EIO) names no file; callers print the message alone.
+                throw naming(target, (IOException) failure);
+            }
             throw failure;
         }
         syncDirectory(dir);
+    }
+
+    /** The failure as a FileSystemException whose message is "file: reason". */
+    private static FileSystemException naming(Path file, IOException failure) {
+        FileSystemException e = new FileSystemException(file.toString(), null,
+                failure.getMessage() == null ? "write failed" : failure.getMessage());
+        e.initCause(failure);
+        for (Throwable s : failure.getSuppressed()) e.addSuppressed(s);
+        return e;
     }
 
     /** The JSON header, padded with spaces to a multiple of 8 bytes. */

@@ -1,0 +1,114 @@
+package dev.denoise.model;
+
+import dev.denoise.BadInputException;
+import dev.denoise.backend.CpuBackend;
+import dev.denoise.backend.SharedCpu;
+import dev.denoise.io.Safetensors;
+import dev.denoise.io.TensorData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Model files against the model they claim to be: every tensor present with the PyTorch
+ * state_dict name and shape, nothing extra, architecture metadata readable; a bad file is one
+ * BadInputException naming the file and the tensor.
+ */
+class ModelFilesTest {
+    private static final CpuBackend cpu = SharedCpu.get();
+
+    @TempDir
+    Path dir;
+
+    private List<TensorData> tensorsOf(ModelKind kind) {
+        try (Autoencoder m = Autoencoder.create(cpu, ModelConfig.mnist(kind), 4)) {
+            m.initialise(1);
+            return new ArrayList<>(ModelFiles.tensors(m));
+        }
+    }
+
+    private Path write(String name, Map<String, String> meta, List<TensorData> tensors) throws Exception {
+        Path f = dir.resolve(name);
+        Safetensors.write(f, meta, tensors);
+        return f;
+    }
+
+    private void refused(Path f, String expect) {
+        BadInputException e = assertThrows(BadInputException.class, () -> ModelFiles.load(f, cpu, 4));
+        assertTrue(e.getMessage().startsWith(f.toString()) && e.getMessage().contains(expect), e.getMessage());
+        assertTrue(e.getMessage().indexOf('\n') < 0, "one line");
+    }
+
+    @Test
+    void names_and_shapes_are_the_pytorch_state_dict() {
+        List<String> dense = tensorsOf(ModelKind.DENSE).stream().map(TensorData::name).toList();
+        assertTrue(dense.equals(List.of("e1.weight", "e1.bias", "e2.weight", "e2.bias", "d1.weight", "d1.bias",
+                "d2.weight", "d2.bias")), dense.toString());
+        TensorData e1 = tensorsOf(ModelKind.DENSE).get(0);
+        assertArrayEquals(new int[] {256, 784}, e1.shape(), "Linear weight is (out, in)");
+        TensorData conv = tensorsOf(ModelKind.CONV).get(0);
+        assertArrayEquals(new int[] {32, 1, 3, 3}, conv.shape(), "Conv2d weight is (out, in, kh, kw)");
+        List<String> vae = tensorsOf(ModelKind.VAE).stream().map(TensorData::name).toList();
+        assertTrue(vae.containsAll(List.of("mu.weight", "logvar.weight", "mu.bias", "logvar.bias")), vae.toString());
+    }
+
+    @Test
+    void missing_extra_and_misshapen_tensors_are_refused() throws Exception {
+        Map<String, String> meta = ModelFiles.metadata(ModelConfig.mnist(ModelKind.DENSE), Map.of());
+        List<TensorData> t = tensorsOf(ModelKind.DENSE);
+
+        List<TensorData> missing = new ArrayList<>(t);
+        missing.remove(3);
+        refused(write("missing.safetensors", meta, missing), "tensor 'e2.bias' is missing");
+
+        List<TensorData> extra = new ArrayList<>(t);
+        extra.add(new TensorData("e9.weight", new int[] {2}, new float[2]));
+        refused(write("extra.safetensors", meta, extra), "unexpected tensor 'e9.weight'");
+
+        List<TensorData> shaped = new ArrayList<>(t);
+        shaped.set(0, new TensorData("e1.weight", new int[] {784, 256}, t.get(0).data()));
+        refused(write("shape.safetensors", meta, shaped), "tensor 'e1.weight' has shape [784, 256]");
+    }
+
+    @Test
+    void metadata_must_describe_a_denoise_model() throws Exception {
+        List<TensorData> t = tensorsOf(ModelKind.DENSE);
+        refused(write("nometa.safetensors", Map.of(), t), "not a denoise model file");
+        Map<String, String> meta = new LinkedHashMap<>(ModelFiles.metadata(ModelConfig.mnist(ModelKind.DENSE), Map.of()));
+        meta.put("hidden", "lots");
+        refused(write("hidden.safetensors", meta, t), "metadata 'hidden' is not an integer");
+        meta.put("hidden", "256");
+        meta.put("model", "resnet");
+        refused(write("kind.safetensors", meta, t), "unknown model 'resnet'");
+        // a conv model claiming 30x30 images (not divisible by 4)
+        Map<String, String> conv = new LinkedHashMap<>(ModelFiles.metadata(ModelConfig.mnist(ModelKind.CONV), Map.of()));
+        conv.put("height", "30");
+        refused(write("conv30.safetensors", conv, tensorsOf(ModelKind.CONV)), "divisible by 4");
+    }
+
+    @Test
+    void saving_over_a_good_file_with_nan_weights_keeps_the_good_file() throws Exception {
+        Path f = dir.resolve("model.safetensors");
+        try (Autoencoder m = Autoencoder.create(cpu, ModelConfig.mnist(ModelKind.DENSE), 4)) {
+            m.initialise(1);
+            ModelFiles.save(f, m, Map.of());
+            byte[] good = Files.readAllBytes(f);
+            cpu.fill(m.parameters().values(), Float.NaN);
+            assertThrows(IllegalArgumentException.class, () -> ModelFiles.save(f, m, Map.of()));
+            assertArrayEquals(good, Files.readAllBytes(f));
+        }
+        try (var files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temp file left");
+        }
+    }
+}
