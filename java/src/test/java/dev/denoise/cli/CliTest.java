@@ -8,9 +8,6 @@ import dev.denoise.train.MnistFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -29,24 +26,12 @@ class CliTest {
     @TempDir
     Path dir;
 
-    record Run(int code, String out, String err) {}
-
-    static synchronized Run run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static InProcessCli.Run run(String... args) {
+        return InProcessCli.run(args);
     }
 
     private void usageError(String expect, String... args) {
-        Run r = run(args);
+        InProcessCli.Run r = run(args);
         assertEquals(2, r.code(), Arrays.toString(args) + " → " + r.err());
         String err = r.err().strip();
         assertFalse(err.contains("\n"), "one line: " + err);
@@ -78,10 +63,10 @@ class CliTest {
 
     @Test
     void help_and_info_work() {
-        Run help = run("--help");
+        InProcessCli.Run help = run("--help");
         assertEquals(0, help.code());
         assertTrue(help.out().contains("compare"), help.out());
-        Run info = run("info");
+        InProcessCli.Run info = run("info");
         assertEquals(0, info.code(), info.err());
         assertTrue(info.out().contains("cpu     available"), info.out());
         assertTrue(info.out().contains("cuda"), info.out());
@@ -91,7 +76,7 @@ class CliTest {
     void train_evaluate_generate_denoise() throws Exception {
         MnistFixture.train(); // skips without MNIST
         Path out = dir.resolve("vae");
-        Run t = run("train", "--model", "vae", "--epochs", "2", "--train-size", "512", "--batch", "64",
+        InProcessCli.Run t = run("train", "--model", "vae", "--epochs", "2", "--train-size", "512", "--batch", "64",
                 "--device", "cpu", "--out", out.toString());
         assertEquals(0, t.code(), t.err());
         JsonNode history = new ObjectMapper().readTree(out.resolve("history.json").toFile());
@@ -99,18 +84,18 @@ class CliTest {
         assertEquals(Set.of("epoch", "loss", "val_psnr", "seconds", "images_per_second"), keys(history.get(0)));
         assertTrue(Files.exists(out.resolve("model.safetensors")) && Files.exists(out.resolve("checkpoint.safetensors")));
 
-        Run resumed = run("train", "--model", "vae", "--epochs", "3", "--train-size", "512", "--batch", "64",
+        InProcessCli.Run resumed = run("train", "--model", "vae", "--epochs", "3", "--train-size", "512", "--batch", "64",
                 "--device", "cpu", "--out", out.toString(), "--resume");
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.out().contains("resuming after epoch 2"), resumed.out());
         assertEquals(3, new ObjectMapper().readTree(out.resolve("history.json").toFile()).size());
 
-        Run e = run("evaluate", "--model-file", out.resolve("model.safetensors").toString(), "--limit", "100", "--json");
+        InProcessCli.Run e = run("evaluate", "--model-file", out.resolve("model.safetensors").toString(), "--limit", "100", "--json");
         assertEquals(0, e.code(), e.err());
         JsonNode j = new ObjectMapper().readTree(e.out());
         assertTrue(j.get("vae").get("psnr").asDouble() > j.get("noisy").get("psnr").asDouble(), e.out());
 
-        Run g = run("generate", "--model-file", out.resolve("model.safetensors").toString(), "--count", "16",
+        InProcessCli.Run g = run("generate", "--model-file", out.resolve("model.safetensors").toString(), "--count", "16",
                 "--out", dir.resolve("samples.png").toString());
         assertEquals(0, g.code(), g.err());
         assertTrue(Files.size(dir.resolve("samples.png")) > 100);
@@ -118,13 +103,13 @@ class CliTest {
         Dataset test = MnistFixture.test();
         Path png = dir.resolve("digit.png");
         Images.writePng(png, new Images.Image(1, 28, 28, Arrays.copyOf(test.images(), 784)));
-        Run d = run("denoise", "--model-file", out.resolve("model.safetensors").toString(), png.toString(),
+        InProcessCli.Run d = run("denoise", "--model-file", out.resolve("model.safetensors").toString(), png.toString(),
                 "--out", dir.resolve("clean").toString());
         assertEquals(0, d.code(), d.err());
         Images.Image back = Images.read(dir.resolve("clean/digit.png"), 1 << 20);
         assertEquals(28, back.width());
 
-        Run wrong = run("generate", "--model-file", out.resolve("model.safetensors").toString(), "--count", "0",
+        InProcessCli.Run wrong = run("generate", "--model-file", out.resolve("model.safetensors").toString(), "--count", "0",
                 "--out", dir.resolve("x.png").toString());
         assertEquals(2, wrong.code());
     }
@@ -133,7 +118,7 @@ class CliTest {
     void compare_writes_a_report_whose_links_all_exist() throws Exception {
         MnistFixture.train();
         Path out = dir.resolve("cmp");
-        Run r = run("compare", "--epochs", "1", "--train-size", "1024", "--test-size", "200", "--vae-latent", "2",
+        InProcessCli.Run r = run("compare", "--epochs", "1", "--train-size", "1024", "--test-size", "200", "--vae-latent", "2",
                 "--device", "cpu", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode m = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());

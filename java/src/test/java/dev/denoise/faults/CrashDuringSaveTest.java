@@ -1,5 +1,6 @@
 package dev.denoise.faults;
 
+import dev.denoise.cli.InProcessCli;
 import dev.denoise.backend.CpuBackend;
 import dev.denoise.backend.SharedCpu;
 import dev.denoise.data.Dataset;

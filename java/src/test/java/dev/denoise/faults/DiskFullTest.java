@@ -1,5 +1,6 @@
 package dev.denoise.faults;
 
+import dev.denoise.cli.InProcessCli;
 import dev.denoise.io.Safetensors;
 import dev.denoise.io.TensorData;
 import dev.denoise.train.MnistFixture;

@@ -1,5 +1,6 @@
 package dev.denoise.faults;
 
+import dev.denoise.cli.InProcessCli;
 import dev.denoise.cli.Main;
 import dev.denoise.io.Safetensors;
 import dev.denoise.io.TensorData;

@@ -1,6 +1,4 @@
-package dev.denoise.faults;
-
-import dev.denoise.cli.Main;
+package dev.denoise.cli;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -15,10 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Runs the command line in this JVM with stdout and stderr captured, as a user would see them. */
-final class InProcessCli {
-    record Run(int code, String out, String err) {
+public final class InProcessCli {
+    public record Run(int code, String out, String err) {
         /** The error output, checked to be exactly one line and free of stack traces. */
-        String oneLineError() {
+        public String oneLineError() {
             String e = err.strip();
             assertFalse(e.isEmpty(), "an error message was expected; stdout: " + out);
             assertFalse(e.contains("\n"), "one line expected: " + e);
@@ -29,7 +27,7 @@ final class InProcessCli {
 
     private InProcessCli() {}
 
-    static synchronized Run run(String... args) {
+    public static synchronized Run run(String... args) {
         PrintStream oldOut = System.out, oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
         try {
@@ -44,7 +42,7 @@ final class InProcessCli {
     }
 
     /** A command line from strings and paths. */
-    static String[] args(Object... parts) {
+    public static String[] args(Object... parts) {
         List<String> a = new ArrayList<>();
         for (Object p : parts) {
             if (p instanceof String[] many) a.addAll(List.of(many));
@@ -54,7 +52,7 @@ final class InProcessCli {
     }
 
     /** Asserts dir holds no hidden temp file ("." name ".tmp") left by an interrupted write. */
-    static void assertNoTempFiles(Path dir) throws Exception {
+    public static void assertNoTempFiles(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
             List<String> temps = s.map(p -> p.getFileName().toString())
                     .filter(n -> n.startsWith(".") && n.endsWith(".tmp")).toList();
