@@ -5,6 +5,7 @@ import dev.denoise.ffm.DenoiseNative;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicLong;
 
 
 /**
@@ -84,13 +85,24 @@ public final class CpuBackend implements Backend {
 
     // ---- memory ----
 
+    /** Bytes held by this backend's tensors that are not closed yet: flat over a long run, or something leaks. */
+    private final AtomicLong liveBytes = new AtomicLong();
+
+    public long liveBytes() {
+        return liveBytes.get();
+    }
+
     @Override
     public Tensor allocate(int... shape) {
         long bytes = Math.multiplyExact(Tensor.numel(shape), (long) Float.BYTES);
         Arena arena = Arena.ofShared();
         try {
             MemorySegment m = arena.allocate(Math.max(bytes, 1), 64).asSlice(0, bytes); // allocate zero-fills
-            return new Tensor(this, m, shape, arena);
+            liveBytes.addAndGet(bytes);
+            return new Tensor(this, m, shape, () -> {
+                arena.close();
+                liveBytes.addAndGet(-bytes);
+            });
         } catch (RuntimeException | OutOfMemoryError e) {
             arena.close();
             throw e;
