@@ -33,7 +33,7 @@ CUDA_ARCHS := -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=
 CUDA_SRC := $(wildcard cuda/*.cu)
 FATBIN := cuda/build/denoise.fatbin
 
-.PHONY: jar native cuda test demo data java-check clean info bench bench-peers device-pack
+.PHONY: jar native cuda test demo data java-check clean info bench bench-peers device-pack fuzz
 jar: java-check native cuda
 	$(MVN) -DskipTests package -pl java -am
 	@echo "built $(JAR)  (run: java -jar $(JAR) --help)"
@@ -86,6 +86,16 @@ data/mnist/.ok:
 test: java-check data native cuda
 	@# not -q: Surefire's closing "Tests run: …" line is the summary CI reads
 	mvn -B -ntp verify -Ddenoise.data.required=true
+
+# Coverage-guided fuzzing of the file loaders, one target at a time (Jazzer fuzzes one per JVM), each
+# for LoaderContract.FUZZ_TIME. New corpus entries go to java/.cifuzz-corpus/ (ignored); an input that
+# breaks a loader is written into src/test/resources/dev/denoise/fuzz/*Inputs/ and fails the run:
+# commit it with the fix, and every later `make test` replays it.
+FUZZ_TARGETS := SafetensorsFuzzTest IdxFuzzTest ImagesFuzzTest
+fuzz: java-check native cuda
+	$(MVN) -DskipTests test-compile -pl java
+	@for t in $(FUZZ_TARGETS); do echo "== fuzzing $$t"; \
+	  JAZZER_FUZZ=1 mvn -B -ntp surefire:test@fuzz-corpora -pl java -Dtest=$$t || exit 1; done
 
 demo: jar data
 	$(JAVA) -jar $(JAR) compare --out runs/demo

@@ -39,7 +39,7 @@ class IdxFuzzTest {
         LoaderContract.deleteRecursively(dir);
     }
 
-    @FuzzTest
+    @FuzzTest(maxDuration = LoaderContract.FUZZ_TIME)
     void loadAnyBytes(byte[] input) {
         int claimedNdims = input.length > 3 ? input[3] & 0xFF : 0;
         for (String name : new String[]{"data.idx", "data.idx.gz"}) {

@@ -42,7 +42,7 @@ class ImagesFuzzTest {
         LoaderContract.deleteRecursively(dir);
     }
 
-    @FuzzTest
+    @FuzzTest(maxDuration = LoaderContract.FUZZ_TIME)
     void loadAnyBytes(byte[] input) {
         Path file = dir.resolve("picture");
         LoaderContract.write(file, input);

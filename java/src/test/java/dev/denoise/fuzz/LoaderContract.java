@@ -20,6 +20,9 @@ import java.util.stream.Stream;
  * trusts a size field shows itself even when the machine has memory enough to survive it.
  */
 final class LoaderContract {
+    /** How long `make fuzz` (JAZZER_FUZZ=1) fuzzes each target; regression runs ignore it. */
+    static final String FUZZ_TIME = "3m";
+
     private static final com.sun.management.ThreadMXBean THREADS = threads();
 
     private LoaderContract() {

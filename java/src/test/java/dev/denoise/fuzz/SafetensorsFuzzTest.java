@@ -38,7 +38,7 @@ class SafetensorsFuzzTest {
         LoaderContract.deleteRecursively(dir);
     }
 
-    @FuzzTest
+    @FuzzTest(maxDuration = LoaderContract.FUZZ_TIME)
     void loadAnyBytes(byte[] input) {
         Path file = dir.resolve("model.safetensors");
         LoaderContract.write(file, input);
