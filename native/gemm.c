@@ -236,7 +236,40 @@ static void pack_copy_avx(const float *src, size_t ld, int R, int RS, int kc, fl
     }
 }
 
-/* the same two, portable */
+/* kc rows of R contiguous floats, src + p*ld  ->  slivers of RS columns, sliver q at dst + q*sstride
+ * holding dst[q*sstride + p*RS + r] (zeros past R). Row by row across all slivers, so src streams
+ * through memory in order: packing one sliver at a time walks kc rows ld apart, which defeats the
+ * prefetchers (a 1 KB stride leaves each 4 KB page after 4 lines) and costs a DRAM latency per
+ * line when the operand is cold (a weight matrix, or an activation written several ops ago). */
+__attribute__((target("avx")))
+static void pack_copy_panel_avx(const float *src, size_t ld, int R, int RS, int kc, float *dst, size_t sstride) {
+    const int nq = (R + RS - 1) / RS;
+    for (int p = 0; p < kc; p++) {
+        const float *s = src + (size_t)p * ld;
+        for (int q = 0; q < nq; q++) {
+            const int r0 = q * RS, w = R - r0 < RS ? R - r0 : RS, w8 = w & ~7;
+            float *d = dst + (size_t)q * sstride + (size_t)p * RS;
+            int r = 0;
+            for (; r < w8; r += 8) _mm256_storeu_ps(d + r, _mm256_loadu_ps(s + r0 + r));
+            for (; r < w; r++) d[r] = s[r0 + r];
+            for (; r < RS; r++) d[r] = 0.0f;
+        }
+    }
+}
+
+/* the same three, portable */
+static void pack_copy_panel(const float *src, size_t ld, int R, int RS, int kc, float *dst, size_t sstride) {
+    const int nq = (R + RS - 1) / RS;
+    for (int p = 0; p < kc; p++) {
+        const float *s = src + (size_t)p * ld;
+        for (int q = 0; q < nq; q++) {
+            const int r0 = q * RS, w = R - r0 < RS ? R - r0 : RS;
+            float *d = dst + (size_t)q * sstride + (size_t)p * RS;
+            for (int r = 0; r < w; r++) d[r] = s[r0 + r];
+            for (int r = w; r < RS; r++) d[r] = 0.0f;
+        }
+    }
+}
 static void pack_copy(const float *src, size_t ld, int R, int RS, int kc, float *dst) {
     for (int p = 0; p < kc; p++) {
         const float *s = src + (size_t)p * ld;
@@ -336,6 +369,14 @@ static void gemm_rect(const job_t *g, int m0, int m1, int n0, int n1) {
         const int mcb = m1 - ic < mc ? m1 - ic : mc;
         const int nsl = (mcb + MR - 1) / MR;
         /* sliver s, K block b lives at abuf + (s*nkb + b)*kc*MR */
+        if (g->transa) {
+            /* A stored (K,M): whole rows of the block's mcb columns, all slivers at once */
+            for (int b = 0; b < g->nkb; b++) {
+                const int k0 = b * g->kc, kcb = K - k0 < g->kc ? K - k0 : g->kc;
+                (g->avx ? pack_copy_panel_avx : pack_copy_panel)(g->A + (size_t)k0 * g->lda + ic, (size_t)g->lda,
+                        mcb, MR, kcb, abuf + (size_t)b * g->kc * MR, (size_t)g->nkb * g->kc * MR);
+            }
+        } else
         for (int s = 0; s < nsl; s++) {
             const int i0 = ic + s * MR, mr = m1 - i0 < MR ? m1 - i0 : MR;
             for (int b = 0; b < g->nkb; b++) {
@@ -349,6 +390,10 @@ static void gemm_rect(const job_t *g, int m0, int m1, int n0, int n1) {
                 const int k0 = b * g->kc, kcb = K - k0 < g->kc ? K - k0 : g->kc;
                 /* the first K block applies beta; the later ones add to what it left */
                 const float beta = b == 0 ? g->beta : 1.0f;
+                if (!g->transb)   /* B stored (K,N): whole rows of the panel, all slivers at once */
+                    (g->avx ? pack_copy_panel_avx : pack_copy_panel)(g->B + (size_t)k0 * g->ldb + jc, (size_t)g->ldb,
+                            ncb, NR, kcb, bbuf, (size_t)NR * kcb);
+                else
                 for (int jr = 0; jr < ncb; jr += NR) {
                     const int nr = ncb - jr < NR ? ncb - jr : NR;
                     pack_b(g->transb, g->B, g->ldb, k0, kcb, jc + jr, nr, NR, g->avx, bbuf + (size_t)jr * kcb);
