@@ -72,7 +72,7 @@ void bias_act_backward(float *dinp, float *dbias, const float *dout, const float
     if (!dbias) return;
     if (HW == 1) {
         /* Split over channel blocks, each channel summed over n in order in double: the same
-         * sequence per channel as below (HW = 1 makes the float partial t the element itself),
+         * sum per channel as the general case below (HW = 1: the plane sum is the element itself),
          * but reading rows contiguously. */
         enum { CB = 64 };
         const int nblk = (C + CB - 1) / CB;
@@ -89,15 +89,20 @@ void bias_act_backward(float *dinp, float *dbias, const float *dout, const float
         }
         return;
     }
-    /* Split over channels, sum over n in order: the same bits for any thread count. */
+    /* Split over channels, sum over n in order: the same bits for any thread count. A plane is
+     * summed in 8 running float partials (element i into partial i % 8, which vectorises), added
+     * pairwise in a fixed order. */
     #pragma omp parallel for schedule(static) if (total > 32768)
     for (int c = 0; c < C; c++) {
         double s = 0.0;
         for (int n = 0; n < N; n++) {
             const float *g = dinp + ((size_t)n * C + c) * HW;
-            float t = 0.0f;
-            for (int i = 0; i < HW; i++) t += g[i];
-            s += t;
+            float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            int i = 0;
+            for (; i + 8 <= HW; i += 8)
+                for (int l = 0; l < 8; l++) part[l] += g[i + l];
+            for (int l = 0; i < HW; i++, l++) part[l] += g[i];
+            s += ((part[0] + part[4]) + (part[2] + part[6])) + ((part[1] + part[5]) + (part[3] + part[7]));
         }
         dbias[c] = (float)s;
     }
