@@ -133,8 +133,8 @@ static void tap_offsets(int *off, const geom_t *g) {
 #define VECU vf8u
 #define VECI vi8
 #define VW 8
-#define FWD_MK 4   /* 4 x 2 ymm accumulators: 16 ymm registers in all */
-#define FWD_NV 1
+#define FWD_MK 3   /* 3 x 4 ymm accumulators + 3 weights + 1 input: 7 loads per 12 FMAs (4 x 2: 6 per 8) */
+#define FWD_NV 2
 #define FWD_NV1 3  /* K = 1: 1 x 6 ymm accumulators + 6 inputs, not 1 x 2 (latency-bound) */
 #define BWF_MK 2   /* 2 x 6 ymm accumulators + 2 douts + 1 input */
 #define BWF_NT 6
@@ -393,12 +393,23 @@ INLINE ISA_ATTR void FN(fwd_kernel)(float *tile, const float *P, const int *off,
         for (int q = 0; q < NQ; q++) acc[k][q] = (VEC){0};
     for (int j = 0; j < J; j++) {
         const float *p = P + off[j];
+#if VW == 8
+        /* AVX2 (16 registers): MK weights in registers, then one input vector at a time, so the
+         * 3 x 4 block fits (MK + 1 + MK*NQ = 16); the order of the sums is the same either way */
+        VEC wk[MK_MAX];
+        for (int k = 0; k < MK; k++) wk[k] = SPLAT(w[j * MK + k]);
+        for (int q = 0; q < NQ; q++) {
+            const VEC x = VLOAD(p + q * VW);
+            for (int k = 0; k < MK; k++) acc[k][q] += wk[k] * x;
+        }
+#else
         VEC x[NV_MAX * (VL / VW)];
         for (int q = 0; q < NQ; q++) x[q] = VLOAD(p + q * VW);
         for (int k = 0; k < MK; k++) {
             const VEC wk = SPLAT(w[j * MK + k]);
             for (int q = 0; q < NQ; q++) acc[k][q] += wk * x[q];
         }
+#endif
     }
     for (int k = 0; k < MK; k++) {
         const VEC b = SPLAT(bk ? bk[k] : 0.0f);
