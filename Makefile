@@ -19,7 +19,7 @@ JAR := java/target/denoise.jar
 ifeq ($(origin CC),default)
 CC := gcc
 endif
-CFLAGS := -O3 -march=x86-64-v2 -fopenmp -fPIC -std=gnu11 -Wall -Wextra -fvisibility=default
+CFLAGS := -O3 -march=x86-64-v2 -fno-math-errno -fno-trapping-math -fopenmp -fPIC -std=gnu11 -Wall -Wextra -fvisibility=default
 NATIVE_SRC := $(wildcard native/*.c)
 NATIVE_LIB := native/build/libdenoise.so
 # Philox noise must be bit-identical to the CUDA kernels: no FMA contraction in those files.

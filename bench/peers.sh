@@ -14,7 +14,8 @@ export DENOISE_THREADS=$T OMP_NUM_THREADS=$T
 
 # Debian's torch runs Linear layers on the system libblas.so.3: without an optimised BLAS the
 # comparison would be against the reference BLAS (~40x slower), which proves nothing.
-if ! $PY -c "import torch" 2>/dev/null || ! ldconfig -p | grep -q libopenblas; then
+# (grep without -q: under pipefail, -q's early exit can kill ldconfig with SIGPIPE and fail the test)
+if ! $PY -c "import torch" 2>/dev/null || ! ldconfig -p | grep libopenblas >/dev/null; then
     echo "installing python3-torch and OpenBLAS (apt-get)..."
     apt-get install -y -q python3-torch libopenblas0-openmp >/dev/null
 fi

@@ -1,6 +1,7 @@
 /*
  * noise.cu — GPU twins of native/noise.c: Gaussian (clipped), salt-and-pepper and standard-normal
- * noise from Philox4x32-10, element i drawing from counter (i, offset) and key seed.
+ * noise from Philox4x32-10 (philox.h: normals 2j, 2j+1 from counter (j, offset), uniforms i from
+ * counter (i, offset), key seed).
  *
  * The math is native/philox.h itself, compiled here as device code, so a (seed, offset) gives the
  * CPU's exact bits: philox.h uses only __fadd_rn/__fmul_rn/__fdiv_rn/__fsqrt_rn on the device, which

@@ -6,10 +6,11 @@
 #include <math.h>
 #include <stddef.h>
 #include "denoise.h"
+#include "vmath.h"
 
 static inline float activate(float x, int act) {
     if (act == DN_ACT_RELU) return x > 0.0f ? x : 0.0f;
-    if (act == DN_ACT_SIGMOID) return 1.0f / (1.0f + expf(-x));
+    if (act == DN_ACT_SIGMOID) return 1.0f / (1.0f + dn_expf(-x));
     return x;
 }
 
@@ -20,41 +21,88 @@ static inline float activate_grad(float y, int act) {
     return 1.0f;
 }
 
+/* The row loops below are instantiated per activation (ACT is a constant) so each vectorises. */
+#define ROWS_FORWARD(ACT)                                                                    \
+    _Pragma("omp parallel for collapse(2) schedule(static) if ((long)N * C * HW > 32768)")   \
+    for (int n = 0; n < N; n++) {                                                            \
+        for (int c = 0; c < C; c++) {                                                        \
+            const float b = bias ? bias[c] : 0.0f;                                           \
+            const float *x = inp + ((size_t)n * C + c) * HW;                                 \
+            float *y = out + ((size_t)n * C + c) * HW;                                       \
+            for (int i = 0; i < HW; i++) y[i] = activate(x[i] + b, ACT);                     \
+        }                                                                                    \
+    }
+
+/* HW == 1 (a Linear layer's (N, C) output): a whole row per step, the bias as a vector. */
+#define DENSE_FORWARD(ACT)                                                                   \
+    _Pragma("omp parallel for schedule(static) if ((long)N * C > 32768)")                    \
+    for (int n = 0; n < N; n++) {                                                            \
+        const float *x = inp + (size_t)n * C;                                                \
+        float *y = out + (size_t)n * C;                                                      \
+        if (bias) for (int c = 0; c < C; c++) y[c] = activate(x[c] + bias[c], ACT);          \
+        else for (int c = 0; c < C; c++) y[c] = activate(x[c], ACT);                         \
+    }
+
 // out, inp (N,C,HW); bias (C) or NULL
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void bias_act_forward(float *out, const float *inp, const float *bias, int N, int C, int HW, int act) {
-    #pragma omp parallel for collapse(2) schedule(static) if ((long)N * C * HW > 32768)
-    for (int n = 0; n < N; n++) {
-        for (int c = 0; c < C; c++) {
-            const float b = bias ? bias[c] : 0.0f;
-            const float *x = inp + ((size_t)n * C + c) * HW;
-            float *y = out + ((size_t)n * C + c) * HW;
-            for (int i = 0; i < HW; i++) y[i] = activate(x[i] + b, act);
-        }
+    if (HW == 1) {
+        if (act == DN_ACT_RELU) { DENSE_FORWARD(DN_ACT_RELU) }
+        else if (act == DN_ACT_SIGMOID) { DENSE_FORWARD(DN_ACT_SIGMOID) }
+        else { DENSE_FORWARD(DN_ACT_IDENTITY) }
+    } else {
+        if (act == DN_ACT_RELU) { ROWS_FORWARD(DN_ACT_RELU) }
+        else if (act == DN_ACT_SIGMOID) { ROWS_FORWARD(DN_ACT_SIGMOID) }
+        else { ROWS_FORWARD(DN_ACT_IDENTITY) }
     }
 }
+
+#define GRAD_LOOP(ACT)                                                                       \
+    _Pragma("omp parallel for schedule(static) if (total > 32768)")                          \
+    for (long i = 0; i < total; i++) dinp[i] = dout[i] * activate_grad(out[i], ACT);
 
 // dinp, dout, out (N,C,HW); dbias (C) or NULL
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void bias_act_backward(float *dinp, float *dbias, const float *dout, const float *out,
                        int N, int C, int HW, int act) {
-    #pragma omp parallel for collapse(2) schedule(static) if ((long)N * C * HW > 32768)
-    for (int n = 0; n < N; n++) {
-        for (int c = 0; c < C; c++) {
-            size_t base = ((size_t)n * C + c) * HW;
-            for (int i = 0; i < HW; i++) dinp[base + i] = dout[base + i] * activate_grad(out[base + i], act);
-        }
-    }
+    const long total = (long)N * C * HW;
+    if (act == DN_ACT_RELU) { GRAD_LOOP(DN_ACT_RELU) }
+    else if (act == DN_ACT_SIGMOID) { GRAD_LOOP(DN_ACT_SIGMOID) }
+    else if (dinp != dout) { GRAD_LOOP(DN_ACT_IDENTITY) }
     if (!dbias) return;
-    /* Split over channels, sum over n in order: the same bits for any thread count. */
-    #pragma omp parallel for schedule(static) if ((long)N * C * HW > 32768)
+    if (HW == 1) {
+        /* Split over channel blocks, each channel summed over n in order in double: the same
+         * sum per channel as the general case below (HW = 1: the plane sum is the element itself),
+         * but reading rows contiguously. */
+        enum { CB = 64 };
+        const int nblk = (C + CB - 1) / CB;
+        #pragma omp parallel for schedule(static) if ((long)N * C > 32768)
+        for (int blk = 0; blk < nblk; blk++) {
+            const int c0 = blk * CB, c1 = c0 + CB < C ? c0 + CB : C;
+            double s[CB];
+            for (int c = 0; c < c1 - c0; c++) s[c] = 0.0;
+            for (int n = 0; n < N; n++) {
+                const float *g = dinp + (size_t)n * C + c0;
+                for (int c = 0; c < c1 - c0; c++) s[c] += (double)g[c];
+            }
+            for (int c = 0; c < c1 - c0; c++) dbias[c0 + c] = (float)s[c];
+        }
+        return;
+    }
+    /* Split over channels, sum over n in order: the same bits for any thread count. A plane is
+     * summed in 8 running float partials (element i into partial i % 8, which vectorises), added
+     * pairwise in a fixed order. */
+    #pragma omp parallel for schedule(static) if (total > 32768)
     for (int c = 0; c < C; c++) {
         double s = 0.0;
         for (int n = 0; n < N; n++) {
             const float *g = dinp + ((size_t)n * C + c) * HW;
-            float t = 0.0f;
-            for (int i = 0; i < HW; i++) t += g[i];
-            s += t;
+            float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+            int i = 0;
+            for (; i + 8 <= HW; i += 8)
+                for (int l = 0; l < 8; l++) part[l] += g[i + l];
+            for (int l = 0; i < HW; i++, l++) part[l] += g[i];
+            s += ((part[0] + part[4]) + (part[2] + part[6])) + ((part[1] + part[5]) + (part[3] + part[7]));
         }
         dbias[c] = (float)s;
     }

@@ -111,6 +111,7 @@ static void tap_offsets(int *off, const geom_t *g) {
 #define VW 16
 #define FWD_MK 4   /* 4 x 6 zmm accumulators + 6 inputs + 1 weight */
 #define FWD_NV 6
+#define FWD_NV1 6  /* pixel blocks when only one output channel is left (K = 1) */
 #define BWF_MK 3   /* 3 x 9 zmm accumulators + 3 douts + 1 input */
 #define BWF_NT 9
 #include "conv2d.c"
@@ -122,6 +123,7 @@ static void tap_offsets(int *off, const geom_t *g) {
 #undef VW
 #undef FWD_MK
 #undef FWD_NV
+#undef FWD_NV1
 #undef BWF_MK
 #undef BWF_NT
 
@@ -131,8 +133,9 @@ static void tap_offsets(int *off, const geom_t *g) {
 #define VECU vf8u
 #define VECI vi8
 #define VW 8
-#define FWD_MK 4   /* 4 x 2 ymm accumulators: 16 ymm registers in all */
-#define FWD_NV 1
+#define FWD_MK 3   /* 3 x 4 ymm accumulators + 3 weights + 1 input: 7 loads per 12 FMAs (4 x 2: 6 per 8) */
+#define FWD_NV 2
+#define FWD_NV1 3  /* K = 1: 1 x 6 ymm accumulators + 6 inputs, not 1 x 2 (latency-bound) */
 #define BWF_MK 2   /* 2 x 6 ymm accumulators + 2 douts + 1 input */
 #define BWF_NT 6
 #include "conv2d.c"
@@ -144,6 +147,7 @@ static void tap_offsets(int *off, const geom_t *g) {
 #undef VW
 #undef FWD_MK
 #undef FWD_NV
+#undef FWD_NV1
 #undef BWF_MK
 #undef BWF_NT
 
@@ -155,6 +159,7 @@ static void tap_offsets(int *off, const geom_t *g) {
 #define VW 4
 #define FWD_MK 2   /* 2 x 4 xmm accumulators (SSE has no FMA: a product temporary too) */
 #define FWD_NV 1
+#define FWD_NV1 2
 #define BWF_MK 2
 #define BWF_NT 4
 #include "conv2d.c"
@@ -166,6 +171,7 @@ static void tap_offsets(int *off, const geom_t *g) {
 #undef VW
 #undef FWD_MK
 #undef FWD_NV
+#undef FWD_NV1
 #undef BWF_MK
 #undef BWF_NT
 
@@ -387,12 +393,23 @@ INLINE ISA_ATTR void FN(fwd_kernel)(float *tile, const float *P, const int *off,
         for (int q = 0; q < NQ; q++) acc[k][q] = (VEC){0};
     for (int j = 0; j < J; j++) {
         const float *p = P + off[j];
+#if VW == 8
+        /* AVX2 (16 registers): MK weights in registers, then one input vector at a time, so the
+         * 3 x 4 block fits (MK + 1 + MK*NQ = 16); the order of the sums is the same either way */
+        VEC wk[MK_MAX];
+        for (int k = 0; k < MK; k++) wk[k] = SPLAT(w[j * MK + k]);
+        for (int q = 0; q < NQ; q++) {
+            const VEC x = VLOAD(p + q * VW);
+            for (int k = 0; k < MK; k++) acc[k][q] += wk[k] * x;
+        }
+#else
         VEC x[NV_MAX * (VL / VW)];
         for (int q = 0; q < NQ; q++) x[q] = VLOAD(p + q * VW);
         for (int k = 0; k < MK; k++) {
             const VEC wk = SPLAT(w[j * MK + k]);
             for (int q = 0; q < NQ; q++) acc[k][q] += wk * x[q];
         }
+#endif
     }
     for (int k = 0; k < MK; k++) {
         const VEC b = SPLAT(bk ? bk[k] : 0.0f);
@@ -432,7 +449,9 @@ INLINE ISA_ATTR void FN(scatter_wide)(float *y, const float *t, int o0, int n, c
  * bias (K) or NULL. */
 ISA_ATTR static void FN(fwd_image)(float *out, const float *x, float *P, const int *off, const float *wp,
                                    const float *bias, int K, const geom_t *g, int act) {
-    enum { MK = FWD_MK, NV = FWD_NV };
+    enum { MK = FWD_MK };
+    /* one output channel (the last layer): wider pixel tiles keep enough FMAs in flight */
+    const int NV = K == 1 ? FWD_NV1 : FWD_NV;
     float tile[MK_MAX * NV_MAX * VL + VL] __attribute__((aligned(64)));   /* + overhang read by scatter_wide */
     const int J = g->C * g->R * g->S, relu = act == DN_ACT_RELU, sigm = act == DN_ACT_SIGMOID;
     const size_t HW = (size_t)g->H * g->W;
@@ -454,7 +473,7 @@ ISA_ATTR static void FN(fwd_image)(float *out, const float *x, float *P, const i
                 const int v0 = (int)((long)g->V * t / ntiles), nv = (int)((long)g->V * (t + 1) / ntiles) - v0;
                 const float *Pt = P + (size_t)v0 * VL;
                 #define FWD_CASE(m, n) case (m) * 8 + (n): \
-                    if ((m) <= MK && (n) <= NV) { FN(fwd_kernel)(tile, Pt, off, w, J, bk, relu, m, n); } break;
+                    if ((m) <= MK && (n) <= ((m) == 1 && FWD_NV1 > FWD_NV ? FWD_NV1 : FWD_NV)) { FN(fwd_kernel)(tile, Pt, off, w, J, bk, relu, m, n); } break;
                 #define FWD_ROW(m) FWD_CASE(m, 1) FWD_CASE(m, 2) FWD_CASE(m, 3) FWD_CASE(m, 4) FWD_CASE(m, 5) FWD_CASE(m, 6)
                 switch (mk * 8 + nv) { FWD_ROW(1) FWD_ROW(2) FWD_ROW(3) FWD_ROW(4) }
                 #undef FWD_ROW

@@ -107,7 +107,8 @@ void adam_update(float *param, float *m, float *v, const float *grad, int64_t n,
                  float lr, float beta1, float beta2, float eps, int t);
 
 /* ---- noise (noise.c; Philox 4x32-10 in philox.h, shared with cuda/) ----
- * Element i draws from Philox with counter (i, offset) and key seed (see philox.h), so the same
+ * Normals come in Box-Muller pairs: elements 2j and 2j+1 share the Philox block of counter (j, offset)
+ * and key seed; uniforms use counter (i, offset) for element i (see philox.h). So the same
  * (seed, offset) gives the same noise on the CPU and the GPU, for any thread count.
  * Gaussian: out = clamp(inp + sigma * normal, 0, 1). Salt-and-pepper: with probability p/2 -> 0,
  * p/2 -> 1, else inp. out may alias inp. */

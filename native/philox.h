@@ -11,10 +11,14 @@
  *     ctr = { lo32(i), hi32(i), lo32(offset), hi32(offset) },  key = { lo32(seed), hi32(seed) }
  * and one 10-round block per element. Words used:
  *     philox_uniform: word 0 -> u = (w0 >> 8) * 2^-24 in [0, 1)
- *     philox_normal : words 0, 1 -> Box-Muller r * cos(theta) with
+ *     philox_normal : one block per PAIR of elements: elements 2j and 2j+1 use the block of
+ *                     counter j (not 2j, 2j+1), words 0, 1 -> Box-Muller's two normals
+ *                     element 2j = r * cos(theta), element 2j+1 = r * sin(theta), with
  *                     u1 = ((w0 >> 8) + 1) * 2^-24 in (0, 1]   (never 0, so log(u1) is finite)
  *                     u2 = (w1 >> 8) * 2^-24 in [0, 1)          theta = 2 pi u2
  *                     r  = sqrt(-2 log u1)                      (|normal| <= 5.77)
+ *                     sin(theta) is cos(theta - pi/2): the 24-bit angle moved back a quarter turn,
+ *                     exactly, in integers. One block, log and sqrt per two normals.
  *
  * Bit-identical CPU/GPU floats. libm and CUDA's logf/cosf differ by ulps, and so would the noise. So
  * log and cos are computed here from IEEE operations that are correctly rounded on both sides:
@@ -201,13 +205,15 @@ DN_HD float philox_uniform(uint64_t seed, uint64_t offset, uint64_t i) {
     return philox_u01_co(w[0]);
 }
 
-// Standard normal, Box-Muller (cos branch) on words 0 and 1.
+// Standard normal, Box-Muller on words 0 and 1 of block i/2: the cos branch for even i, sin for odd.
 DN_HD float philox_normal(uint64_t seed, uint64_t offset, uint64_t i) {
     uint32_t w[4];
-    philox_element(w, seed, offset, i);
+    philox_element(w, seed, offset, i >> 1);
     float u1 = philox_u01_oc(w[0]);
     float r = DN_SQRT(DN_MUL(-2.0f, dn_log_u(u1)));  // -2 * log is exact; u1 = 1 gives r = 0
-    return DN_MUL(r, dn_cos2pi_24(w[1] >> 8));
+    uint32_t k = w[1] >> 8;
+    if (i & 1u) k = (k + 0xC00000u) & 0xFFFFFFu;     // sin(2 pi u) = cos(2 pi (u - 1/4)), 2^24 turns
+    return DN_MUL(r, dn_cos2pi_24(k));
 }
 
 #endif // DENOISE_PHILOX_H

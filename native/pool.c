@@ -9,6 +9,7 @@
 #include "denoise.h"
 
 // out (N,C,H/2,W/2), inp (N,C,H,W)
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void maxpool2d_forward(float *out, const float *inp, int N, int C, int H, int W) {
     const int Ho = H / 2, Wo = W / 2;
     #pragma omp parallel for schedule(static) if ((long)N * C * H * W > 65536)
@@ -16,20 +17,23 @@ void maxpool2d_forward(float *out, const float *inp, int N, int C, int H, int W)
         const float *x = inp + (size_t)p * H * W;
         float *y = out + (size_t)p * Ho * Wo;
         for (int i = 0; i < Ho; i++) {
-            const float *r0 = x + (size_t)(2 * i) * W, *r1 = r0 + W;
+            const float *restrict r0 = x + (size_t)(2 * i) * W, *restrict r1 = r0 + W;
+            float *restrict yr = y + (size_t)i * Wo;
             for (int j = 0; j < Wo; j++) {
-                /* first maximum in window order (r0[0], r0[1], r1[0], r1[1]) wins, as PyTorch */
+                /* first maximum in window order (r0[0], r0[1], r1[0], r1[1]) wins, as PyTorch;
+                 * selects rather than branches, so the row vectorises */
                 float m = r0[2 * j];
-                if (r0[2 * j + 1] > m) m = r0[2 * j + 1];
-                if (r1[2 * j] > m) m = r1[2 * j];
-                if (r1[2 * j + 1] > m) m = r1[2 * j + 1];
-                y[(size_t)i * Wo + j] = m;
+                m = r0[2 * j + 1] > m ? r0[2 * j + 1] : m;
+                m = r1[2 * j] > m ? r1[2 * j] : m;
+                m = r1[2 * j + 1] > m ? r1[2 * j + 1] : m;
+                yr[j] = m;
             }
         }
     }
 }
 
 // dinp (N,C,H,W), dout (N,C,H/2,W/2), inp (N,C,H,W)
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void maxpool2d_backward(float *dinp, const float *dout, const float *inp, int N, int C, int H, int W) {
     const int Ho = H / 2, Wo = W / 2;
     #pragma omp parallel for schedule(static) if ((long)N * C * H * W > 65536)
@@ -37,16 +41,27 @@ void maxpool2d_backward(float *dinp, const float *dout, const float *inp, int N,
         const float *x = inp + (size_t)p * H * W;
         const float *g = dout + (size_t)p * Ho * Wo;
         float *d = dinp + (size_t)p * H * W;
-        memset(d, 0, sizeof(float) * (size_t)H * W); /* odd last row/column get no gradient */
+        /* every element of a window row pair is written (the winner gets the gradient, the rest 0);
+         * only an odd last row/column, outside every window, needs clearing */
+        if (H & 1) memset(d + (size_t)(H - 1) * W, 0, sizeof(float) * (size_t)W);
         for (int i = 0; i < Ho; i++) {
+            const float *restrict r0 = x + (size_t)(2 * i) * W, *restrict r1 = r0 + W;
+            const float *restrict gr = g + (size_t)i * Wo;
+            float *restrict d0 = d + (size_t)(2 * i) * W, *restrict d1 = d0 + W;
             for (int j = 0; j < Wo; j++) {
-                size_t a = (size_t)(2 * i) * W + 2 * j, best = a;
-                float m = x[a];
-                if (x[a + 1] > m) { m = x[a + 1]; best = a + 1; }
-                if (x[a + W] > m) { m = x[a + W]; best = a + W; }
-                if (x[a + W + 1] > m) { best = a + W + 1; }
-                d[best] = g[(size_t)i * Wo + j];
+                const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], e = r1[2 * j + 1], v = gr[j];
+                /* the same comparisons, in the same order, as the forward's first-maximum rule; the
+                 * gradient passes to the last window element that beat the running maximum */
+                const float m1 = b > a ? b : a, m2 = c > m1 ? c : m1;
+                float rest = v;
+                d1[2 * j + 1] = e > m2 ? rest : 0.0f;
+                rest = e > m2 ? 0.0f : rest;
+                d1[2 * j] = c > m1 ? rest : 0.0f;
+                rest = c > m1 ? 0.0f : rest;
+                d0[2 * j + 1] = b > a ? rest : 0.0f;
+                d0[2 * j] = b > a ? 0.0f : rest;
             }
+            if (W & 1) { d0[W - 1] = 0.0f; d1[W - 1] = 0.0f; }
         }
     }
 }

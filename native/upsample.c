@@ -6,6 +6,7 @@
 #include "denoise.h"
 
 // out (N,C,2H,2W), inp (N,C,H,W)
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void upsample2d_forward(float *out, const float *inp, int N, int C, int H, int W) {
     const int W2 = 2 * W;
     #pragma omp parallel for schedule(static) if ((long)N * C * H * W > 16384)
@@ -24,6 +25,7 @@ void upsample2d_forward(float *out, const float *inp, int N, int C, int H, int W
 }
 
 // dinp (N,C,H,W), dout (N,C,2H,2W)
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void upsample2d_backward(float *dinp, const float *dout, int N, int C, int H, int W) {
     const int W2 = 2 * W;
     #pragma omp parallel for schedule(static) if ((long)N * C * H * W > 16384)
