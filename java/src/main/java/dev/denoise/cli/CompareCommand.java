@@ -14,6 +14,7 @@ import dev.denoise.report.Comparison;
 import dev.denoise.report.Report;
 import dev.denoise.train.Noise;
 import dev.denoise.train.TrainConfig;
+import dev.denoise.train.TrainingSet;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -76,7 +77,7 @@ final class CompareCommand implements Runnable {
     public void run() {
         // Everything that can be refused is refused here, before data is read or OUT is made.
         List<ModelKind> kinds = kinds(models);
-        TrainConfig cfg = TrainCommand.config(epochs, batch, lr, seed, data);
+        TrainConfig cfg = TrainCommand.config(epochs, batch, lr, seed, data.validate());
         Noise noise = cfg.noise();
         Ranges.check("--train-size", trainSize, 0, Ranges.NO_LIMIT);
         Ranges.check("--test-size", testSize, 0, Ranges.NO_LIMIT);
@@ -115,7 +116,7 @@ final class CompareCommand implements Runnable {
                 Path dir = out.resolve(kind.id());
                 OutputDir.prepare(dir);
                 TrainCommand.Result r = TrainCommand.train(backend, kind, kind == ModelKind.VAE ? vaeLatent : null,
-                        split[0], split[1], cfg, dir, false, Map.of("dataset", data.dataset));
+                        TrainingSet.of(split[0]), split[1], cfg, dir, false, Map.of("dataset", data.dataset));
                 try (Autoencoder m = ModelFiles.load(dir.resolve("model.safetensors"), backend, 256)) {
                     Evaluation.Denoised d = Evaluation.denoise(m, noisy, test.count());
                     Evaluation.Scores s = Evaluation.score(d.images(), test);

@@ -24,7 +24,16 @@ final class DatasetChoice {
         return switch (name) {
             case "mnist" -> "mnist";
             case "fashion-mnist", "fashion" -> "fashion-mnist";
-            default -> throw new IllegalArgumentException("unknown dataset '" + name + "' (expected mnist or fashion-mnist)");
+            default -> throw new IllegalArgumentException("unknown dataset '" + name
+                    + "' (expected mnist, fashion-mnist, or for train a folder of PNG/JPEG pictures)");
+        };
+    }
+
+    /** Whether name is one of the named sets (else it may be a folder of pictures). */
+    static boolean isName(String name) {
+        return switch (name) {
+            case "mnist", "fashion-mnist", "fashion" -> true;
+            default -> false;
         };
     }
 

@@ -63,8 +63,8 @@ final class Options {
     }
 
     static final class Data {
-        @Option(names = "--dataset", defaultValue = "mnist", paramLabel = "mnist|fashion-mnist",
-                description = "Image set. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--dataset", defaultValue = "mnist", paramLabel = "mnist|fashion-mnist|DIR",
+                description = "Image set; train also takes a folder of PNG/JPEG pictures. Default: ${DEFAULT-VALUE}.")
         String dataset;
 
         @Option(names = "--noise", defaultValue = "gaussian:0.5", paramLabel = "gaussian:SIGMA|salt-pepper:P",
@@ -79,6 +79,14 @@ final class Options {
         Noise validate() {
             Ranges.parse("--dataset", () -> DatasetChoice.known(dataset));
             return noise();
+        }
+
+        /** The folder of pictures --dataset names, or null for a named set; a name that is neither fails. */
+        Path folder() {
+            if (DatasetChoice.isName(dataset)) return null;
+            Path dir = Path.of(dataset);
+            if (!Files.isDirectory(dir)) Ranges.parse("--dataset", () -> DatasetChoice.known(dataset));
+            return dir;
         }
 
         /**

@@ -2,6 +2,8 @@ package dev.denoise.cli;
 
 import dev.denoise.backend.Backend;
 import dev.denoise.data.Dataset;
+import dev.denoise.data.ImageFolder;
+import dev.denoise.data.PatchSampler;
 import dev.denoise.model.Autoencoder;
 import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelFiles;
@@ -9,6 +11,8 @@ import dev.denoise.model.ModelKind;
 import dev.denoise.train.EpochRecord;
 import dev.denoise.train.TrainConfig;
 import dev.denoise.train.Trainer;
+import dev.denoise.train.TrainingSet;
+import dev.denoise.train.Noise;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -59,35 +63,70 @@ final class TrainCommand implements Runnable {
     @Mixin
     Options.Device device;
 
+    @Option(names = "--patch", defaultValue = "64",
+            description = "With --dataset DIR: side of the square training patches (conv: a multiple of 4). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int patch;
+
+    @Option(names = "--patches", defaultValue = "2048",
+            description = "With --dataset DIR: patches cut afresh every epoch. Default: ${DEFAULT-VALUE}.")
+    int patches;
+
+    @Option(names = "--val-files", defaultValue = "1",
+            description = "With --dataset DIR: pictures held out for validation (the last in name order). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int valFiles;
+
     @Override
     public void run() {
         // Everything that can be refused is refused here, before data is read or OUT is made.
         ModelKind kind = Ranges.parse("--model", () -> ModelKind.parse(model));
-        TrainConfig cfg = config(epochs, batch, lr, seed, data);
+        Path folder = data.folder();
+        TrainConfig cfg = config(epochs, batch, lr, seed, folder == null ? data.validate() : data.noise());
         Ranges.check("--train-size", trainSize, 0, Ranges.NO_LIMIT);
         if (latent != null) Ranges.check("--latent", latent, 1, MAX_LATENT);
+        Ranges.check("--patch", patch, kind == ModelKind.CONV ? 4 : 1, 4096);
+        if (kind == ModelKind.CONV && patch % 4 != 0) {
+            throw new IllegalArgumentException("--patch must be a multiple of 4 for the conv model, got " + patch);
+        }
+        Ranges.check("--patches", patches, 1, 1_000_000);
+        Ranges.check("--val-files", valFiles, 0, Ranges.NO_LIMIT);
         device.validate();
         OutputDir.check("--out", out);
-        data.requireFiles();
-        // --train-size beyond the file is only known once it is read; OUT is still untouched then.
-        Dataset[] split = DatasetChoice.split(DatasetChoice.train(data.dataset), trainSize);
+        if (folder == null) data.requireFiles();
+        // Sizes beyond what the files hold are only known once they are read; OUT is still untouched then.
+        TrainingSet train;
+        Dataset val;
+        if (folder == null) {
+            Dataset[] split = DatasetChoice.split(DatasetChoice.train(data.dataset), trainSize);
+            train = TrainingSet.of(split[0]);
+            val = split[1];
+        } else {
+            ImageFolder[] split = ImageFolder.load(folder).split(valFiles);
+            train = TrainingSet.patches(new PatchSampler(split[0].images(), patch, patches, true), seed);
+            val = valFiles == 0 ? null : new PatchSampler(split[1].images(), patch, VALIDATION_PATCHES, false)
+                    .epoch(seed, -1); // an epoch number training never uses
+        }
         try (Backend backend = device.open()) {
             OutputDir.prepare(out);
             System.out.println("denoise train " + kind.id() + " on " + backend.describe() + device.note());
-            train(backend, kind, latent, split[0], split[1], cfg, out, resume, Map.of("dataset", data.dataset));
+            train(backend, kind, latent, train, val, cfg, out, resume, Map.of("dataset", data.dataset));
         }
     }
 
+    /** Fixed patches of the held-out pictures scored after every epoch. */
+    static final int VALIDATION_PATCHES = 256;
+
     /** The recipe from the options shared with compare, each checked against its range; any seed goes. */
-    static TrainConfig config(int epochs, int batch, float lr, long seed, Options.Data data) {
+    static TrainConfig config(int epochs, int batch, float lr, long seed, Noise noise) {
         Ranges.check("--epochs", epochs, 1, 100_000);
         Ranges.check("--batch", batch, 1, 65_536);
         Ranges.positive("--lr", lr, 10f);
-        return new TrainConfig(epochs, batch, lr, data.validate(), seed);
+        return new TrainConfig(epochs, batch, lr, noise, seed);
     }
 
     /** Trains and writes model.safetensors and history.json into out; shared with compare. */
-    static Result train(Backend backend, ModelKind kind, Integer latent, Dataset train, Dataset val, TrainConfig cfg,
+    static Result train(Backend backend, ModelKind kind, Integer latent, TrainingSet train, Dataset val, TrainConfig cfg,
                         Path out, boolean resume, Map<String, String> meta) {
         ModelConfig mc = ModelConfig.defaults(kind, train.channels(), train.height(), train.width());
         if (latent != null) mc = mc.withLatent(latent);

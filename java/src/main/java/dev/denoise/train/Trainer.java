@@ -22,20 +22,23 @@ import java.util.SplittableRandom;
  */
 public final class Trainer {
     private final Autoencoder model;
-    private final Dataset train, val;
+    private final TrainingSet train;
+    private final Dataset val;
     private final TrainConfig cfg;
     private final Path checkpoint; // may be null: no checkpoints
     private final TrainListener listener;
     private final List<EpochRecord> history = new ArrayList<>();
 
     public Trainer(Autoencoder model, Dataset train, Dataset val, TrainConfig cfg, Path checkpoint, TrainListener listener) {
+        this(model, TrainingSet.of(train), val, cfg, checkpoint, listener);
+    }
+
+    /** Training images that may change every epoch (patches of pictures). */
+    public Trainer(Autoencoder model, TrainingSet train, Dataset val, TrainConfig cfg, Path checkpoint,
+                   TrainListener listener) {
         ModelConfig mc = model.config();
-        for (Dataset d : new Dataset[] {train, val}) {
-            if (d != null && (d.channels() != mc.channels() || d.height() != mc.height() || d.width() != mc.width())) {
-                throw new IllegalArgumentException("images are " + d.channels() + "x" + d.height() + "x" + d.width()
-                        + ", the model takes " + mc.channels() + "x" + mc.height() + "x" + mc.width());
-            }
-        }
+        requireShape(mc, train.channels(), train.height(), train.width());
+        if (val != null) requireShape(mc, val.channels(), val.height(), val.width());
         if (train.count() < 1) throw new IllegalArgumentException("no training images");
         this.model = model;
         this.train = train;
@@ -43,6 +46,13 @@ public final class Trainer {
         this.cfg = cfg;
         this.checkpoint = checkpoint;
         this.listener = listener == null ? TrainListener.NONE : listener;
+    }
+
+    private static void requireShape(ModelConfig mc, int c, int h, int w) {
+        if (c != mc.channels() || h != mc.height() || w != mc.width()) {
+            throw new IllegalArgumentException("images are " + c + "x" + h + "x" + w
+                    + ", the model takes " + mc.channels() + "x" + mc.height() + "x" + mc.width());
+        }
     }
 
     public List<EpochRecord> history() {
@@ -83,11 +93,12 @@ public final class Trainer {
             for (int epoch = start; epoch < cfg.epochs(); epoch++) {
                 listener.epochStarted(epoch + 1, cfg.epochs(), n);
                 long t0 = System.nanoTime();
+                Dataset images = train.epoch(epoch);
                 int[] order = permutation(n, mix(cfg.seed(), epoch + 1));
                 double lossSum = 0;
                 for (int s = 0; s < n; s += bs) {
                     int m = Math.min(bs, n - s);
-                    gather(train, order, s, m, host);
+                    gather(images, order, s, m, host);
                     Tensor cb = m == bs ? clean : clean.rows(0, m), nb = m == bs ? noisy : noisy.rows(0, m);
                     b.write(cb, host);
                     cfg.noise().apply(b, nb, cb, noiseSeed(cfg.seed()), ((long) epoch * n + s) * d);

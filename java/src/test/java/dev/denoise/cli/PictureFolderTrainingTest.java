@@ -1,0 +1,81 @@
+package dev.denoise.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.denoise.io.Images;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** `train --dataset DIR`: a conv model trained on patches of colour pictures of any size. */
+class PictureFolderTrainingTest {
+    @TempDir
+    Path dir;
+
+    /** A smooth colour picture (gradients and a disc), different for each index. */
+    private static Images.Image picture(int index, int h, int w) {
+        float[] p = new float[3 * h * w];
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    double r = Math.hypot(y - h / 2.0, x - w / 3.0 - index * 5);
+                    double v = 0.2 + 0.5 * ((x + index * 7 + c * 13) % w) / w + (r < h / 4.0 ? 0.3 : 0);
+                    p[(c * h + y) * w + x] = (float) Math.min(1, v);
+                }
+        return new Images.Image(3, h, w, p);
+    }
+
+    @Test
+    void trains_on_patches_then_denoises_a_whole_picture() throws Exception {
+        Path photos = Files.createDirectory(dir.resolve("photos"));
+        for (int i = 0; i < 4; i++) Images.writePng(photos.resolve("p" + i + ".png"), picture(i, 60 + 7 * i, 72 - 3 * i));
+        Path out = dir.resolve("run");
+        InProcessCli.Run r = InProcessCli.run("train", "--model", "conv", "--dataset", photos.toString(),
+                "--patch", "32", "--patches", "128", "--batch", "32", "--epochs", "2", "--device", "cpu",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode history = new ObjectMapper().readTree(out.resolve("history.json").toFile());
+        assertEquals(2, history.size());
+        assertTrue(Double.isFinite(history.get(1).get("val_psnr").asDouble()), history.toString());
+
+        Path noisy = dir.resolve("whole.png");
+        Images.writePng(noisy, picture(9, 90, 100));
+        InProcessCli.Run d = InProcessCli.run("denoise", "--model-file", out.resolve("model.safetensors").toString(),
+                noisy.toString(), "--out", dir.resolve("clean").toString());
+        assertEquals(0, d.code(), d.err());
+        Images.Image back = Images.read(dir.resolve("clean/whole.png"), 1 << 20);
+        assertEquals(3, back.channels());
+        assertEquals(90, back.height());
+        assertEquals(100, back.width());
+    }
+
+    @Test
+    void a_broken_picture_or_bad_patch_is_refused_before_out_is_made() throws Exception {
+        Path photos = Files.createDirectory(dir.resolve("photos"));
+        Images.writePng(photos.resolve("a.png"), picture(0, 40, 40));
+        Images.writePng(photos.resolve("b.png"), picture(1, 40, 40));
+        Path out = dir.resolve("run");
+        InProcessCli.Run r = InProcessCli.run("train", "--model", "conv", "--dataset", photos.toString(),
+                "--patch", "30", "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.oneLineError().contains("--patch must be a multiple of 4"), r.err());
+
+        r = InProcessCli.run("train", "--model", "conv", "--dataset", photos.toString(), "--patch", "64",
+                "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.oneLineError().contains("smaller than the 64x64 patch"), r.err());
+
+        Path broken = Files.writeString(photos.resolve("c.jpg"), "not a jpeg");
+        r = InProcessCli.run("train", "--model", "conv", "--dataset", photos.toString(), "--patch", "16",
+                "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.oneLineError().contains(broken.toString()), r.err());
+        assertFalse(Files.exists(out), "nothing written for a refused run");
+    }
+}
