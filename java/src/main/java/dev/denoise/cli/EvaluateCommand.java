@@ -1,8 +1,12 @@
 package dev.denoise.cli;
 
+import dev.denoise.Denoiser;
 import dev.denoise.backend.Backend;
 import dev.denoise.data.Dataset;
+import dev.denoise.data.ImageFolder;
 import dev.denoise.eval.Evaluation;
+import dev.denoise.eval.PictureEvaluation;
+import dev.denoise.io.Images;
 import dev.denoise.model.Autoencoder;
 import dev.denoise.model.ModelFiles;
 import dev.denoise.train.Noise;
@@ -11,7 +15,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** denoise evaluate: PSNR/SSIM of a model on the test set, beside the noisy input and a median filter. */
@@ -33,11 +39,21 @@ final class EvaluateCommand implements Runnable {
     @Mixin
     Options.Device device;
 
+    @Option(names = "--crops", description = "With --dataset DIR: also write a PNG of the same centre crop of each "
+            + "picture: clean, noisy, median, Gaussian blur, model.")
+    Path crops;
+
     @Override
     public void run() {
         // Refused before anything is read; then the model (small, and often the thing that is wrong)
         // is loaded before the test set.
         Ranges.check("--limit", limit, 0, Ranges.NO_LIMIT);
+        Path folder = data.folder();
+        if (folder != null) {
+            evaluatePictures(folder);
+            return;
+        }
+        if (crops != null) throw new IllegalArgumentException("--crops goes with --dataset DIR (a folder of pictures)");
         Noise noise = data.validate();
         device.validate();
         InputFiles.require("--model-file", modelFile);
@@ -71,5 +87,66 @@ final class EvaluateCommand implements Runnable {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Whole pictures of any size: each scored, then the mean; conv models tile, others need their own size. */
+    private void evaluatePictures(Path folder) {
+        Noise noise = data.noise();
+        device.validate();
+        InputFiles.require("--model-file", modelFile);
+        if (crops != null) OutputDir.checkFile("--crops", crops);
+        try (Backend backend = device.open(); Denoiser d = Denoiser.load(modelFile, backend)) {
+            ImageFolder pictures = ImageFolder.load(folder);
+            if (limit > 0) pictures = pictures.files(0, Math.min(limit, pictures.count()));
+            if (pictures.channels() != d.model().config().channels()) {
+                throw new IllegalArgumentException(modelFile + ": the model takes " + d.model().config().channels()
+                        + "-channel pictures, " + folder + " holds " + pictures.channels() + "-channel ones");
+            }
+            int side = CROP;
+            for (Images.Image img : pictures.images()) side = Math.min(side, Math.min(img.height(), img.width()));
+            List<PictureEvaluation.Picture> rows = PictureEvaluation.evaluate(d, pictures, noise, backend, side);
+            Map<String, Evaluation.Scores> mean = PictureEvaluation.mean(rows);
+            if (json) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                mean.forEach((k, v) -> o.put(k, Map.of("psnr", v.psnr(), "ssim", v.ssim())));
+                List<Object> per = new ArrayList<>();
+                for (PictureEvaluation.Picture p : rows) {
+                    Map<String, Object> r = new LinkedHashMap<>();
+                    r.put("file", p.name());
+                    p.scores().forEach((k, v) -> r.put(k, Map.of("psnr", v.psnr(), "ssim", v.ssim())));
+                    per.add(r);
+                }
+                o.put("pictures", per);
+                o.put("config", Map.of("dataset", folder.toString(), "noise", noise.toString(),
+                        "images", rows.size(), "model_file", modelFile.toString()));
+                System.out.println(OutputDir.JSON.writeValueAsString(o));
+            } else {
+                StringBuilder head = new StringBuilder(String.format("%-24s", "PSNR dB / SSIM"));
+                mean.keySet().forEach(k -> head.append(String.format(" %16s", k)));
+                System.out.println(head);
+                for (PictureEvaluation.Picture p : rows) System.out.println(line(p.name(), p.scores()));
+                System.out.println(line("mean", mean));
+                System.out.printf("%d pictures, %s noise, on %s%n", rows.size(), noise, backend.describe());
+            }
+            if (crops != null) {
+                List<Images.Image> cells = new ArrayList<>();
+                rows.forEach(p -> cells.addAll(p.crops()));
+                Path parent = crops.toAbsolutePath().getParent();
+                OutputDir.prepare(parent);
+                Images.writePng(crops, Images.fromBufferedImage(Images.grid(cells, 5, 2, 1)));
+                System.out.println("crops (clean, noisy, median, gaussian, model per row): " + crops);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    /** Centre crop side for --crops. */
+    static final int CROP = 128;
+
+    private static String line(String name, Map<String, Evaluation.Scores> scores) {
+        StringBuilder sb = new StringBuilder(String.format("%-24s", name));
+        scores.values().forEach(v -> sb.append(String.format(" %8.2f %7.4f", v.psnr(), v.ssim())));
+        return sb.toString();
     }
 }

@@ -44,6 +44,20 @@ class PictureFolderTrainingTest {
         assertEquals(2, history.size());
         assertTrue(Double.isFinite(history.get(1).get("val_psnr").asDouble()), history.toString());
 
+        Path crops = dir.resolve("report/crops.png");
+        InProcessCli.Run e = InProcessCli.run("evaluate", "--model-file", out.resolve("model.safetensors").toString(),
+                "--dataset", photos.toString(), "--json", "--crops", crops.toString(), "--device", "cpu");
+        assertEquals(0, e.code(), e.err());
+        String json = e.out().substring(0, e.out().lastIndexOf('}') + 1);
+        JsonNode scores = new ObjectMapper().readTree(json);
+        for (String k : new String[] {"noisy", "median3x3", "gaussian", "conv"}) {
+            assertTrue(scores.get(k).get("psnr").asDouble() > 0, k + " in " + json);
+        }
+        assertEquals(4, scores.get("pictures").size());
+        assertTrue(scores.get("conv").get("psnr").asDouble() > scores.get("noisy").get("psnr").asDouble(), json);
+        Images.Image grid = Images.read(crops, 1 << 22);
+        assertTrue(grid.width() > 5 * 50, "five crops per row: " + grid);
+
         Path noisy = dir.resolve("whole.png");
         Images.writePng(noisy, picture(9, 90, 100));
         InProcessCli.Run d = InProcessCli.run("denoise", "--model-file", out.resolve("model.safetensors").toString(),

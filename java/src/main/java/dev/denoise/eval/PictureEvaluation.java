@@ -1,0 +1,86 @@
+package dev.denoise.eval;
+
+import dev.denoise.Denoiser;
+import dev.denoise.backend.Backend;
+import dev.denoise.data.Dataset;
+import dev.denoise.data.ImageFolder;
+import dev.denoise.io.Images;
+import dev.denoise.metrics.Baselines;
+import dev.denoise.train.Noise;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Scores a model on whole pictures of any size (tiled by {@link Denoiser}), beside the noisy input
+ * and the classical baselines, and cuts the same crop of each for a side-by-side picture.
+ *
+ * <p>The Gaussian blur's σ is chosen per picture against its clean version (an oracle): the
+ * baseline gets the best it could possibly do, so a model that beats it beats any tuned blur.
+ */
+public final class PictureEvaluation {
+    /** Method names in table order; the model's row is last. */
+    public static final List<String> BASELINES = List.of("noisy", "median3x3", "gaussian");
+
+    /** Scores per method (noisy, median3x3, gaussian, model) for one picture, and its crops. */
+    public record Picture(String name, Map<String, Evaluation.Scores> scores, List<Images.Image> crops) {}
+
+    private PictureEvaluation() {}
+
+    /**
+     * @param cropSide side of the square crop taken from each picture's centre (clipped to the picture)
+     */
+    public static List<Picture> evaluate(Denoiser denoiser, ImageFolder folder, Noise noise, Backend b, int cropSide) {
+        String model = denoiser.model().config().kind().id();
+        List<Picture> out = new ArrayList<>();
+        for (int i = 0; i < folder.count(); i++) {
+            Images.Image clean = folder.images().get(i);
+            int c = clean.channels(), h = clean.height(), w = clean.width();
+            Dataset one = new Dataset(1, c, h, w, clean.pixels(), null);
+            float[] noisy = Evaluation.noisy(b, one, noise);
+            float[] median = Evaluation.median3x3(noisy, 1, c, h, w);
+            double sigma = Baselines.chooseGaussianSigma(noisy, clean.pixels(), 1, c, h, w);
+            float[] blur = Evaluation.gaussian(noisy, 1, c, h, w, sigma);
+            float[] denoised = denoiser.denoise(new Images.Image(c, h, w, noisy)).pixels();
+            Map<String, Evaluation.Scores> scores = new LinkedHashMap<>();
+            scores.put("noisy", Evaluation.score(noisy, one));
+            scores.put("median3x3", Evaluation.score(median, one));
+            scores.put("gaussian", Evaluation.score(blur, one));
+            scores.put(model, Evaluation.score(denoised, one));
+            List<Images.Image> crops = new ArrayList<>();
+            for (float[] px : List.of(clean.pixels(), noisy, median, blur, denoised)) {
+                crops.add(crop(new Images.Image(c, h, w, px), cropSide));
+            }
+            out.add(new Picture(folder.names().get(i), scores, crops));
+        }
+        return out;
+    }
+
+    /** Mean PSNR and SSIM of each method over the pictures. */
+    public static Map<String, Evaluation.Scores> mean(List<Picture> pictures) {
+        Map<String, Evaluation.Scores> m = new LinkedHashMap<>();
+        for (String k : pictures.getFirst().scores().keySet()) {
+            double p = 0, s = 0;
+            for (Picture pic : pictures) {
+                p += pic.scores().get(k).psnr();
+                s += pic.scores().get(k).ssim();
+            }
+            m.put(k, new Evaluation.Scores(p / pictures.size(), s / pictures.size()));
+        }
+        return m;
+    }
+
+    /** The centre side × side square of img (smaller pictures give all they have). */
+    static Images.Image crop(Images.Image img, int side) {
+        int ch = Math.min(side, img.height()), cw = Math.min(side, img.width());
+        int y0 = (img.height() - ch) / 2, x0 = (img.width() - cw) / 2;
+        float[] p = new float[img.channels() * ch * cw];
+        for (int c = 0; c < img.channels(); c++)
+            for (int y = 0; y < ch; y++)
+                System.arraycopy(img.pixels(), (c * img.height() + y0 + y) * img.width() + x0,
+                        p, (c * ch + y) * cw, cw);
+        return new Images.Image(img.channels(), ch, cw, p);
+    }
+}
