@@ -16,10 +16,20 @@ import java.nio.file.Path;
  * {@link Images.Image}s or {@link BufferedImage}s. Dense and VAE models take exactly their
  * training size; the conv model is fully convolutional, so any size goes: large images run in
  * overlapping tiles blended with linear ramps (no seams), small ones padded by edge replication.
+ *
+ * <p>Why the tiles give the whole-image answer: a tile's output is wrong only within the model's
+ * receptive radius of a cut edge (there it sees zero padding instead of the neighbouring pixels),
+ * so that {@link #MARGIN} gets weight 0 and the ramp between two tiles lies past it; tiles start
+ * at multiples of 4, so their pooling grid is the whole image's. For H and W divisible by 4 the
+ * tiled result is the whole-image result up to rounding.
  */
 public final class Denoiser implements AutoCloseable {
-    /** Tile side for the conv model (a multiple of 4); overlap between neighbouring tiles. */
-    static final int TILE = 128, OVERLAP = 16;
+    /**
+     * Tile side for the conv model (a multiple of 4). MARGIN: at least the receptive radius of the
+     * conv autoencoder (3×3 convolutions at scales 1, 2, 4, 2, 1, and the pool windows: 19 pixels),
+     * rounded up to a multiple of 4. BLEND: width of the linear ramp between tiles.
+     */
+    static final int TILE = 256, MARGIN = 24, BLEND = 8, OVERLAP = 2 * MARGIN + BLEND;
 
     private final Autoencoder model;
     private final boolean owned;
@@ -106,11 +116,14 @@ public final class Denoiser implements AutoCloseable {
         return acc;
     }
 
-    /** Blend weight at position p of a tile: rises over the overlap on sides that have a neighbour. */
+    /**
+     * Blend weight at position p of a tile, on sides that have a neighbour: 0 within MARGIN of the
+     * cut, then a ramp over BLEND pixels. Two neighbours' ramps sum to 1 where tiles sit a step apart.
+     */
     static float ramp(int p, boolean before, boolean after) {
         float r = 1f;
-        if (before && p < OVERLAP) r = Math.min(r, (p + 0.5f) / OVERLAP);
-        if (after && p >= TILE - OVERLAP) r = Math.min(r, (TILE - p - 0.5f) / OVERLAP);
+        if (before) r = Math.min(r, Math.clamp((p - MARGIN + 0.5f) / BLEND, 0f, 1f));
+        if (after) r = Math.min(r, Math.clamp((TILE - MARGIN - p - 0.5f) / BLEND, 0f, 1f));
         return r;
     }
 
