@@ -25,7 +25,7 @@ final class DatasetChoice {
             case "mnist" -> "mnist";
             case "fashion-mnist", "fashion" -> "fashion-mnist";
             default -> throw new IllegalArgumentException("unknown dataset '" + name
-                    + "' (expected mnist, fashion-mnist, or for train a folder of PNG/JPEG pictures)");
+                    + "' (expected mnist, fashion-mnist, or for train and evaluate a folder of PNG/JPEG pictures)");
         };
     }
 

@@ -64,7 +64,7 @@ final class Options {
 
     static final class Data {
         @Option(names = "--dataset", defaultValue = "mnist", paramLabel = "mnist|fashion-mnist|DIR",
-                description = "Image set; train also takes a folder of PNG/JPEG pictures. Default: ${DEFAULT-VALUE}.")
+                description = "Image set; train and evaluate also take a folder of PNG/JPEG pictures. Default: ${DEFAULT-VALUE}.")
         String dataset;
 
         @Option(names = "--noise", defaultValue = "gaussian:0.5", paramLabel = "gaussian:SIGMA|salt-pepper:P",
