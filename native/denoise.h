@@ -68,6 +68,11 @@ void conv2d_backward_bias(float *dbias, const float *dout, int N, int K, int H, 
  * (first maximum in row-major window order wins, as PyTorch) and writes every element of dinp. */
 void maxpool2d_forward(float *out, const float *inp, int N, int C, int H, int W);
 void maxpool2d_backward(float *dinp, const float *dout, const float *inp, int N, int C, int H, int W);
+/* maxpool2d_backward and then the ReLU backward (with bias gradient) of the layer whose ReLU output
+ * is inp, in one pass: dinp = relu'(inp) * maxpool2d_backward(dout, inp); dbias (C) = sum over
+ * N,H,W of dinp, or skipped when NULL. The same numbers as the two ops one after the other. */
+void maxpool2d_relu_backward(float *dinp, float *dbias, const float *dout, const float *inp,
+                             int N, int C, int H, int W);
 
 /* ---- 2x nearest upsample (upsample.c) ----
  * inp (N,C,H,W), out (N,C,2H,2W); dinp (N,C,H,W) = sum of the 2x2 block of dout. */

@@ -68,6 +68,13 @@ public interface Backend extends AutoCloseable {
 
     void maxpool2d_backward(Tensor dinp, Tensor dout, Tensor inp);
 
+    /**
+     * maxpool2d_backward, then the ReLU backward of the layer whose ReLU output is inp: dinp =
+     * relu'(inp) * maxpool2d_backward(dout, inp), dbias (C) = its sum over N, H, W (or null). One
+     * pass instead of two over the (larger) unpooled gradient; the same numbers as the two ops.
+     */
+    void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor inp);
+
     void upsample2d_forward(Tensor out, Tensor inp);
 
     void upsample2d_backward(Tensor dinp, Tensor dout);

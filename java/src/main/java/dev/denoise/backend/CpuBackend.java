@@ -218,6 +218,16 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor inp) {
+        enter(dinp, dbias, dout, inp);
+        Checks.same("maxpool2d_relu_backward", "dinp", dinp, inp);
+        int[] d = Checks.pool2("maxpool2d_relu_backward", inp, dout);
+        if (dbias != null) Checks.shape("maxpool2d_relu_backward", "dbias", dbias, d[1]);
+        DenoiseNative.maxpool2d_relu_backward(dinp.memory(), mem(dbias), dout.memory(), inp.memory(),
+                d[0], d[1], d[2], d[3]);
+    }
+
+    @Override
     public void upsample2d_forward(Tensor out, Tensor inp) {
         enter(out, inp);
         int[] d = Checks.upsample2("upsample2d_forward", out, inp);

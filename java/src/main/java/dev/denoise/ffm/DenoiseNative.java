@@ -67,6 +67,8 @@ public final class DenoiseNative {
             JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle maxpool2d_backward$mh = handleVoid("maxpool2d_backward", ADDRESS, ADDRESS,
             ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+    private static final MethodHandle maxpool2d_relu_backward$mh = handleVoid("maxpool2d_relu_backward", ADDRESS,
+            ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle upsample2d_forward$mh = handleVoid("upsample2d_forward", ADDRESS, ADDRESS,
             JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle upsample2d_backward$mh = handleVoid("upsample2d_backward", ADDRESS, ADDRESS,
@@ -199,6 +201,11 @@ public final class DenoiseNative {
 
     public static void maxpool2d_backward(MemorySegment dinp, MemorySegment dout, MemorySegment inp, int n, int c, int h, int w) {
         try { maxpool2d_backward$mh.invokeExact(dinp, dout, inp, n, c, h, w); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static void maxpool2d_relu_backward(MemorySegment dinp, MemorySegment dbias, MemorySegment dout,
+                                               MemorySegment inp, int n, int c, int h, int w) {
+        try { maxpool2d_relu_backward$mh.invokeExact(dinp, dbias, dout, inp, n, c, h, w); } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static void upsample2d_forward(MemorySegment out, MemorySegment inp, int n, int c, int h, int w) {

@@ -1,7 +1,9 @@
 package dev.denoise.model;
 
 import dev.denoise.backend.Tensor;
+import dev.denoise.nn.Conv2d;
 import dev.denoise.nn.Layer;
+import dev.denoise.nn.MaxPool2;
 
 import java.util.List;
 
@@ -21,6 +23,15 @@ final class Sequential implements AutoCloseable {
     /** Returns dx of the first layer when needInputGrad, else null. */
     Tensor backward(Tensor dy, boolean needInputGrad) {
         for (int i = layers.size() - 1; i >= 0; i--) {
+            /* a ReLU conv followed by a max-pool: the pool's backward, the ReLU's and the bias
+             * gradient in one pass (the same numbers as one after the other) */
+            if (i > 0 && layers.get(i) instanceof MaxPool2 pool && layers.get(i - 1) instanceof Conv2d conv
+                    && conv.relu() && pool.input() == conv.output()) {
+                dy = pool.backwardThroughRelu(dy, conv.biasGradient());
+                dy = conv.backwardPreActivation(dy, i - 1 > 0 || needInputGrad);
+                i--;
+                continue;
+            }
             dy = layers.get(i).backward(dy, i > 0 || needInputGrad);
         }
         return dy;

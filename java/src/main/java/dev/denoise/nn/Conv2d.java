@@ -51,6 +51,26 @@ public final class Conv2d implements Layer {
     @Override
     public Tensor backward(Tensor dy, boolean needInputGrad) {
         b.bias_act_backward(dy, dbias, dy, yb, act);
+        return backwardPreActivation(dy, needInputGrad);
+    }
+
+    /** Whether the activation is ReLU, so a following max-pool may take its backward (see MaxPool2). */
+    public boolean relu() {
+        return act == Activation.RELU;
+    }
+
+    /** The bias gradient, for a following layer that computes it (MaxPool2.backwardThroughRelu). */
+    public Tensor biasGradient() {
+        return dbias;
+    }
+
+    /** The output of the last forward (the ReLU output, when relu()). */
+    public Tensor output() {
+        return yb;
+    }
+
+    /** backward from dpre = dy·act'(y), with the bias gradient already written. */
+    public Tensor backwardPreActivation(Tensor dy, boolean needInputGrad) {
         b.conv2d_backward_filter(dweight, dy, x);
         if (!needInputGrad) return null;
         Tensor d = dx.rows(dy.dim(0));

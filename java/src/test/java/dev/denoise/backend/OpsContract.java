@@ -204,6 +204,34 @@ abstract class OpsContract {
         }
     }
 
+    /** The pool after a ReLU conv: loss = dot(g, maxpool2(relu(x + b))), gradients in x and b. */
+    @Test
+    void maxpool2d_relu_backward_gradient_and_two_op_equivalence() {
+        for (int[] s : new int[][] {{1, 1, 2, 2}, {2, 3, 8, 6}, {1, 2, 7, 5}, {2, 4, 28, 28}, {3, 5, 14, 14}}) {
+            int n = s[0], c = s[1], h = s[2], w = s[3];
+            double[] x = rand(n * c * h * w), b = rand(c), g = rand(n * c * (h / 2) * (w / 2));
+            Tensor y = zeros(n, c, h, w), tg = t(g, n, c, h / 2, w / 2);
+            backend().bias_act_forward(y, t(x, n, c, h, w), t(b, c), Activation.RELU);
+            Tensor dinp = zeros(n, c, h, w), dbias = zeros(c);
+            fillNaN(dinp); // must write every element
+            backend().maxpool2d_relu_backward(dinp, dbias, tg, y);
+            // the two ops it replaces give the same numbers
+            Tensor d2 = zeros(n, c, h, w), db2 = zeros(c);
+            backend().maxpool2d_backward(d2, tg, y);
+            backend().bias_act_backward(d2, db2, d2, y, Activation.RELU);
+            assertClose("fused dinp " + java.util.Arrays.toString(s), dinp.toArray(), Numerics.toDouble(d2.toArray()), 0, 0);
+            assertClose("fused dbias " + java.util.Arrays.toString(s), dbias.toArray(), Numerics.toDouble(db2.toArray()), 0, 0);
+            Tensor d3 = zeros(n, c, h, w);
+            backend().maxpool2d_relu_backward(d3, null, tg, y);
+            assertClose("fused dinp, no dbias", d3.toArray(), Numerics.toDouble(d2.toArray()), 0, 0);
+            if (n * c * h * w > 400) continue; // the FD below is quadratic
+            assertGradient("fused dinp FD " + java.util.Arrays.toString(s), dinp.toArray(), numericGradient(x,
+                    v -> dot(g, Reference.maxpool2(Reference.biasAct(v, b, n, c, h * w, Activation.RELU), n, c, h, w))));
+            assertGradient("fused dbias FD " + java.util.Arrays.toString(s), dbias.toArray(), numericGradient(b,
+                    v -> dot(g, Reference.maxpool2(Reference.biasAct(x, v, n, c, h * w, Activation.RELU), n, c, h, w))));
+        }
+    }
+
     @Test
     void upsample2d_forward_and_gradient() {
         for (int[] s : new int[][] {{1, 1, 1, 1}, {2, 3, 4, 5}, {1, 2, 7, 7}, {2, 32, 14, 14}}) {

@@ -197,6 +197,16 @@ class CudaOpsTest {
                     return new float[][] {out.toArray(), dinp.toArray()};
                 });
             }
+            for (float[] in : new float[][] {x, ties}) {
+                float[] bias = rand(c);
+                compare("maxpool2d_relu_backward " + Arrays.toString(s), b -> {
+                    Tensor y = zeros(b, n, c, h, w), dinp = zeros(b, n, c, h, w), dbias = zeros(b, c);
+                    b.bias_act_forward(y, up(b, in, n, c, h, w), up(b, bias, c), Activation.RELU);
+                    b.fill(dinp, Float.NaN);
+                    b.maxpool2d_relu_backward(dinp, dbias, up(b, gp, n, c, h / 2, w / 2), y);
+                    return new float[][] {dinp.toArray(), dbias.toArray()};
+                }, ATOL, RTOL);
+            }
             identical("upsample2d " + Arrays.toString(s), b -> {
                 Tensor out = zeros(b, n, c, 2 * h, 2 * w), dinp = zeros(b, n, c, h, w);
                 b.upsample2d_forward(out, up(b, x, n, c, h, w));
