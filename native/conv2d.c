@@ -57,7 +57,7 @@ typedef float vf4u __attribute__((vector_size(16), aligned(4), may_alias));
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Per-thread scratch, grown on demand and kept for the life of the (pooled) thread. */
-enum { BUF_PAD, BUF_AUX, BUF_SHARED, BUF_COUNT };
+enum { BUF_PAD, BUF_AUX, BUF_SHARED, BUF_OUT, BUF_COUNT };
 static __thread void *tls_buf[BUF_COUNT];
 static __thread size_t tls_cap[BUF_COUNT];
 
@@ -216,9 +216,21 @@ static void pack_forward(float *wp, const float *weight, int Ko, int Ci, int R, 
     }
 }
 
-// out (N,Ko,H,W), inp (N,Ci,H,W), weight (Ko,Ci,R,S) or, flipped, (Ci,Ko,R,S); bias (Ko) or NULL
+/* out (Ko,H/2,W/2) = the 2x2 block sums of y (Ko,H,W), as upsample2d_backward adds them */
+static void sum2x2(float *restrict out, const float *restrict y, int Ko, int H, int W) {
+    const int Ho = H / 2, Wo = W / 2;
+    for (int k = 0; k < Ko; k++)
+        for (int i = 0; i < Ho; i++) {
+            const float *r0 = y + ((size_t)k * H + 2 * i) * W, *r1 = r0 + W;
+            float *o = out + ((size_t)k * Ho + i) * Wo;
+            for (int j = 0; j < Wo; j++) o[j] = (r0[2 * j] + r0[2 * j + 1]) + (r1[2 * j] + r1[2 * j + 1]);
+        }
+}
+
+// out (N,Ko,H,W), or (N,Ko,H/2,W/2) when down (each image's 2x2 block sums), inp (N,Ci,H,W),
+// weight (Ko,Ci,R,S) or, flipped, (Ci,Ko,R,S); bias (Ko) or NULL
 static void forward_common(float *out, const float *inp, const float *weight, const float *bias,
-                           int N, int Ci, int H, int W, int Ko, int R, int S, int act, int flip) {
+                           int N, int Ci, int H, int W, int Ko, int R, int S, int act, int flip, int down) {
     const isa_t isa = pick_isa();
     const geom_t g = make_geom(Ci, H, W, R, S);
     const int J = Ci * R * S;
@@ -232,21 +244,34 @@ static void forward_common(float *out, const float *inp, const float *weight, co
     #pragma omp parallel for schedule(static) if (N > 1 && flops > 4e6)
     for (int n = 0; n < N; n++) {
         float *P = scratch(BUF_PAD, sizeof(float) * g.img);
-        isa.fwd(out + (size_t)n * Ko * H * W, inp + (size_t)n * Ci * H * W, P, off, wp, bias, Ko, &g, act);
+        if (down) {
+            /* the full-size image stays in this thread's cache until it is summed down */
+            float *y = scratch(BUF_OUT, sizeof(float) * ((size_t)Ko * H * W + VL));
+            isa.fwd(y, inp + (size_t)n * Ci * H * W, P, off, wp, bias, Ko, &g, act);
+            sum2x2(out + (size_t)n * Ko * (H / 2) * (W / 2), y, Ko, H, W);
+        } else {
+            isa.fwd(out + (size_t)n * Ko * H * W, inp + (size_t)n * Ci * H * W, P, off, wp, bias, Ko, &g, act);
+        }
     }
 }
 
 // out (N,K,H,W), inp (N,C,H,W), weight (K,C,R,S), bias (K) or NULL
 void conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int N, int C, int H, int W, int K, int R, int S, int act) {
-    forward_common(out, inp, weight, bias, N, C, H, W, K, R, S, act, 0);
+    forward_common(out, inp, weight, bias, N, C, H, W, K, R, S, act, 0, 0);
 }
 
 // dinp (N,C,H,W), dout (N,K,H,W), weight (K,C,R,S)
 void conv2d_backward_data(float *dinp, const float *dout, const float *weight,
                           int N, int C, int H, int W, int K, int R, int S) {
     /* dinp[c,y,x] = sum_{k,r,s} dout[k, y+r-pr, x+s-ps] * weight[k,c,R-1-r,S-1-s]: a 'same' conv */
-    forward_common(dinp, dout, weight, NULL, N, K, H, W, C, R, S, DN_ACT_IDENTITY, 1);
+    forward_common(dinp, dout, weight, NULL, N, K, H, W, C, R, S, DN_ACT_IDENTITY, 1, 0);
+}
+
+// dinp (N,C,H/2,W/2), dout (N,K,H,W), weight (K,C,R,S); H, W even
+void upsample2d_conv2d_backward_data(float *dinp, const float *dout, const float *weight,
+                                     int N, int C, int H, int W, int K, int R, int S) {
+    forward_common(dinp, dout, weight, NULL, N, K, H, W, C, R, S, DN_ACT_IDENTITY, 1, 1);
 }
 
 // dweight (K,C,R,S), dout (N,K,H,W), inp (N,C,H,W)

@@ -57,6 +57,11 @@ void conv2d_forward(float *out, const float *inp, const float *weight, const flo
 /* dinp (N,C,H,W) from dout (N,K,H,W) and weight (K,C,R,S). */
 void conv2d_backward_data(float *dinp, const float *dout, const float *weight,
                           int N, int C, int H, int W, int K, int R, int S);
+/* conv2d_backward_data and then upsample2d_backward, for a conv whose input was upsampled:
+ * dinp (N,C,H/2,W/2) = the 2x2 block sums of conv2d_backward_data(dout (N,K,H,W), weight); H, W
+ * even. The full-size gradient never leaves the cache; the same numbers as the two ops. */
+void upsample2d_conv2d_backward_data(float *dinp, const float *dout, const float *weight,
+                                     int N, int C, int H, int W, int K, int R, int S);
 /* dweight (K,C,R,S) from dout (N,K,H,W) and inp (N,C,H,W). */
 void conv2d_backward_filter(float *dweight, const float *dout, const float *inp,
                             int N, int C, int H, int W, int K, int R, int S);

@@ -58,6 +58,13 @@ public interface Backend extends AutoCloseable {
 
     void conv2d_backward_data(Tensor dinp, Tensor dout, Tensor weight);
 
+    /**
+     * conv2d_backward_data, then upsample2d_backward, for a conv whose input was upsampled: dinp
+     * (N,C,H/2,W/2) from dout (N,K,H,W) and weight (K,C,R,S); the same numbers as the two ops, without
+     * the full-size gradient in between.
+     */
+    void upsample2d_conv2d_backward_data(Tensor dinp, Tensor dout, Tensor weight);
+
     void conv2d_backward_filter(Tensor dweight, Tensor dout, Tensor inp);
 
     void conv2d_backward_bias(Tensor dbias, Tensor dout);

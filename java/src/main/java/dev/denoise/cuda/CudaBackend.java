@@ -479,6 +479,17 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void upsample2d_conv2d_backward_data(Tensor dinp, Tensor dout, Tensor weight) {
+        enter(dinp, dout, weight);
+        int[] d = Checks.upsampleConv2d("upsample2d_conv2d_backward_data", dinp, dout, weight);
+        /* cuDNN's backward data into a full-size temporary, then the upsample2d_backward kernel */
+        try (Tensor full = allocate(d[0], d[1], d[2], d[3])) {
+            conv2d_backward_data(full, dout, weight);
+            upsample2d_backward(dinp, full);
+        }
+    }
+
+    @Override
     public void conv2d_backward_filter(Tensor dweight, Tensor dout, Tensor inp) {
         enter(dweight, dout, inp);
         int[] d = Checks.conv2d("conv2d_backward_filter", dout, inp, dweight);

@@ -4,6 +4,7 @@ import dev.denoise.backend.Tensor;
 import dev.denoise.nn.Conv2d;
 import dev.denoise.nn.Layer;
 import dev.denoise.nn.MaxPool2;
+import dev.denoise.nn.Upsample2;
 
 import java.util.List;
 
@@ -31,6 +32,15 @@ final class Sequential implements AutoCloseable {
                 dy = conv.backwardPreActivation(dy, i - 1 > 0 || needInputGrad);
                 i--;
                 continue;
+            }
+            /* a conv on an upsampled input: its input gradient and the upsample's in one op */
+            if (i > 1 || (i == 1 && needInputGrad)) {
+                if (layers.get(i) instanceof Conv2d conv && layers.get(i - 1) instanceof Upsample2 up
+                        && conv.input() == up.output()) {
+                    dy = conv.backwardThroughUpsample(dy, up);
+                    i--;
+                    continue;
+                }
             }
             dy = layers.get(i).backward(dy, i > 0 || needInputGrad);
         }

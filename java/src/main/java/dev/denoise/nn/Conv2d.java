@@ -54,6 +54,23 @@ public final class Conv2d implements Layer {
         return backwardPreActivation(dy, needInputGrad);
     }
 
+    /** The input of the last forward. */
+    public Tensor input() {
+        return x;
+    }
+
+    /**
+     * backward when the input came from an Upsample2: the parameter gradients, and the input
+     * gradient of that upsample (its input's shape) in one op, into up's buffer.
+     */
+    public Tensor backwardThroughUpsample(Tensor dy, Upsample2 up) {
+        b.bias_act_backward(dy, dbias, dy, yb, act);
+        b.conv2d_backward_filter(dweight, dy, x);
+        Tensor d = up.inputGradient(dy.dim(0));
+        b.upsample2d_conv2d_backward_data(d, dy, weight);
+        return d;
+    }
+
     /** Whether the activation is ReLU, so a following max-pool may take its backward (see MaxPool2). */
     public boolean relu() {
         return act == Activation.RELU;

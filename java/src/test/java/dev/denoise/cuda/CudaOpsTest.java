@@ -170,6 +170,13 @@ class CudaOpsTest {
                 b.conv2d_backward_data(dinp, up(b, g, n, k, h, w), up(b, wt, k, c, r, q));
                 return new float[][] {dinp.toArray()};
             }, ATOL * Math.sqrt(k * r * q), RTOL);
+            if (h % 2 == 0 && w % 2 == 0)
+                compare("upsample2d_conv2d_backward_data " + Arrays.toString(s), b -> {
+                    Tensor dinp = zeros(b, n, c, h / 2, w / 2);
+                    b.fill(dinp, Float.NaN);
+                    b.upsample2d_conv2d_backward_data(dinp, up(b, g, n, k, h, w), up(b, wt, k, c, r, q));
+                    return new float[][] {dinp.toArray()};
+                }, 4 * ATOL * Math.sqrt(k * r * q), RTOL);
             compare("conv2d backward filter/bias " + Arrays.toString(s), b -> {
                 Tensor dw = zeros(b, k, c, r, q), db = zeros(b, k), tg = up(b, g, n, k, h, w);
                 b.conv2d_backward_filter(dw, tg, up(b, x, n, c, h, w));
