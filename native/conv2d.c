@@ -561,16 +561,11 @@ INLINE ISA_ATTR void FN(bwf_kernel)(float *sums, const float *P, const float *D,
  * They are padded into P: nb images g.img apart, and D: nb douts K*Lp apart, zero at the wide
  * columns past W and past H*Wp. off: the tap offsets padded to whole groups of NT (the extra taps
  * read valid memory and are dropped). */
-ISA_ATTR static void FN(bwf_chunk)(float *part, const float *x, const float *dy, float *P, float *D,
-                                   const int *off, int nb, const geom_t *g, int K, int OBV) {
-    enum { MK = BWF_MK, NT = BWF_NT };
+INLINE ISA_ATTR void FN(bwf_sweep)(float *part, const float *P, const float *D, const int *off, int nb,
+                                   const geom_t *g, int K, int OBV, const int MK, const int NT) {
     const int J = g->C * g->R * g->S, JG = (J + NT - 1) / NT, Lp = g->V * VL;
-    const size_t dimg = (size_t)K * Lp, HW = (size_t)g->H * g->W;
+    const size_t dimg = (size_t)K * Lp;
     float sums[MK_MAX * NT_MAX];
-    for (int i = 0; i < nb; i++) {
-        FN(pad_image)(P + i * g->img, x + (size_t)i * g->C * HW, g);
-        FN(pad_dout)(D + i * dimg, dy + (size_t)i * K * HW, K, g);
-    }
     for (int v0 = 0; v0 < g->V; v0 += OBV) {
         const int v1 = g->V - v0 < OBV ? g->V : v0 + OBV;
         for (int jg = 0; jg < JG; jg++) {
@@ -589,6 +584,25 @@ ISA_ATTR static void FN(bwf_chunk)(float *part, const float *x, const float *dy,
             }
         }
     }
+}
+
+ISA_ATTR static void FN(bwf_chunk)(float *part, const float *x, const float *dy, float *P, float *D,
+                                   const int *off, int nb, const geom_t *g, int K, int OBV) {
+    const int Lp = g->V * VL;
+    const size_t dimg = (size_t)K * Lp, HW = (size_t)g->H * g->W;
+    for (int i = 0; i < nb; i++) {
+        FN(pad_image)(P + i * g->img, x + (size_t)i * g->C * HW, g);
+        FN(pad_dout)(D + i * dimg, dy + (size_t)i * K * HW, K, g);
+    }
+#if VW == 8
+    /* one input channel, 3x3 (the first layer): 9 taps are one and a half groups of 6 (a third of
+     * the FMAs wasted); 3 channels x 3 taps (13 ymm) cover them exactly */
+    if (g->C * g->R * g->S == 9 && K >= 3) {
+        FN(bwf_sweep)(part, P, D, off, nb, g, K, OBV, 3, 3);
+        return;
+    }
+#endif
+    FN(bwf_sweep)(part, P, D, off, nb, g, K, OBV, BWF_MK, BWF_NT);
 }
 
 /* ---- backward bias ---- */
