@@ -51,3 +51,26 @@ extern "C" __global__ void maxpool2d_backward(float *dinp, const float *dout, co
         dinp[e] = g;
     }
 }
+
+// maxpool2d_backward, then the ReLU backward of the layer whose ReLU output is inp (see
+// native/pool.c): the winner gets dout * (winner > 0 ? 1 : 0), the rest 0. The bias gradient is
+// the bias_act_backward_dbias kernel over dinp afterwards (CudaBackend).
+extern "C" __global__ void maxpool2d_relu_backward(float *dinp, const float *dout, const float *inp,
+                                                   int N, int C, int H, int W) {
+    const int Ho = H / 2, Wo = W / 2;
+    DN_GRID_STRIDE(e, (long long)N * C * H * W) {
+        long long p = e / ((long long)H * W);
+        int r = (int)(e - p * H * W), h = r / W, w = r - h * W;
+        int i = h / 2, j = w / 2;
+        float g = 0.0f;
+        if (i < Ho && j < Wo) {
+            const float *r0 = inp + p * H * W + (long long)(2 * i) * W + 2 * j;
+            const int best = pool_argmax(r0, r0 + W);
+            if (best == 2 * (h - 2 * i) + (w - 2 * j)) {
+                const float v = dout[p * Ho * Wo + i * Wo + j];
+                g = inp[e] > 0.0f ? v * 1.0f : v * 0.0f;
+            }
+        }
+        dinp[e] = g;
+    }
+}

@@ -5,6 +5,7 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include "denoise.h"
 #include "vmath.h"
 
@@ -61,11 +62,51 @@ void bias_act_forward(float *out, const float *inp, const float *bias, int N, in
     _Pragma("omp parallel for schedule(static) if (total > 32768)")                          \
     for (long i = 0; i < total; i++) dinp[i] = dout[i] * activate_grad(out[i], ACT);
 
+/* One pass per plane for conv layers (HW > 1): the gradient of a plane is written and summed while
+ * it is in registers; the plane sum is element i into partial i % 8 (vectorises), the partials
+ * added pairwise in a fixed order. Planes are split over threads; the per-channel sums over n are
+ * then taken in order in double, so the bits do not depend on the thread count. */
+#define PLANES_BACKWARD(ACT)                                                                 \
+    _Pragma("omp parallel for schedule(static) if (total > 32768)")                          \
+    for (long p = 0; p < (long)N * C; p++) {                                                 \
+        const float *restrict g = dout + (size_t)p * HW, *restrict y = out + (size_t)p * HW; \
+        float *d = dinp + (size_t)p * HW;                                                    \
+        float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                            \
+        int i = 0;                                                                           \
+        for (; i + 8 <= HW; i += 8)                                                          \
+            for (int l = 0; l < 8; l++) {                                                    \
+                const float v = g[i + l] * activate_grad(y[i + l], ACT);                     \
+                d[i + l] = v;                                                                \
+                part[l] += v;                                                                \
+            }                                                                                \
+        for (int l = 0; i < HW; i++, l++) {                                                  \
+            const float v = g[i] * activate_grad(y[i], ACT);                                 \
+            d[i] = v;                                                                        \
+            part[l] += v;                                                                    \
+        }                                                                                    \
+        sums[p] = ((part[0] + part[4]) + (part[2] + part[6])) + ((part[1] + part[5]) + (part[3] + part[7])); \
+    }
+
 // dinp, dout, out (N,C,HW); dbias (C) or NULL
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void bias_act_backward(float *dinp, float *dbias, const float *dout, const float *out,
                        int N, int C, int HW, int act) {
     const long total = (long)N * C * HW;
+    /* identity in place has no gradient to write: the sums below read it once */
+    const int fuse = dbias && HW > 1 && !(act == DN_ACT_IDENTITY && dinp == dout);
+    float *sums = fuse ? malloc(sizeof(float) * (size_t)N * C) : NULL;
+    if (sums) {
+        if (act == DN_ACT_RELU) { PLANES_BACKWARD(DN_ACT_RELU) }
+        else if (act == DN_ACT_SIGMOID) { PLANES_BACKWARD(DN_ACT_SIGMOID) }
+        else { PLANES_BACKWARD(DN_ACT_IDENTITY) }
+        for (int c = 0; c < C; c++) {
+            double s = 0.0;
+            for (int n = 0; n < N; n++) s += sums[(size_t)n * C + c];
+            dbias[c] = (float)s;
+        }
+        free(sums);
+        return;
+    }
     if (act == DN_ACT_RELU) { GRAD_LOOP(DN_ACT_RELU) }
     else if (act == DN_ACT_SIGMOID) { GRAD_LOOP(DN_ACT_SIGMOID) }
     else if (dinp != dout) { GRAD_LOOP(DN_ACT_IDENTITY) }
@@ -89,7 +130,8 @@ void bias_act_backward(float *dinp, float *dbias, const float *dout, const float
         }
         return;
     }
-    /* Split over channels, sum over n in order: the same bits for any thread count. A plane is
+    /* (Only when the scratch above could not be allocated.) Split over channels, sum over n in
+     * order: the same bits as the one-pass loop, for any thread count. A plane is
      * summed in 8 running float partials (element i into partial i % 8, which vectorises), added
      * pairwise in a fixed order. */
     #pragma omp parallel for schedule(static) if (total > 32768)

@@ -57,7 +57,7 @@ typedef float vf4u __attribute__((vector_size(16), aligned(4), may_alias));
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Per-thread scratch, grown on demand and kept for the life of the (pooled) thread. */
-enum { BUF_PAD, BUF_AUX, BUF_SHARED, BUF_COUNT };
+enum { BUF_PAD, BUF_AUX, BUF_SHARED, BUF_OUT, BUF_COUNT };
 static __thread void *tls_buf[BUF_COUNT];
 static __thread size_t tls_cap[BUF_COUNT];
 
@@ -216,9 +216,21 @@ static void pack_forward(float *wp, const float *weight, int Ko, int Ci, int R, 
     }
 }
 
-// out (N,Ko,H,W), inp (N,Ci,H,W), weight (Ko,Ci,R,S) or, flipped, (Ci,Ko,R,S); bias (Ko) or NULL
+/* out (Ko,H/2,W/2) = the 2x2 block sums of y (Ko,H,W), as upsample2d_backward adds them */
+static void sum2x2(float *restrict out, const float *restrict y, int Ko, int H, int W) {
+    const int Ho = H / 2, Wo = W / 2;
+    for (int k = 0; k < Ko; k++)
+        for (int i = 0; i < Ho; i++) {
+            const float *r0 = y + ((size_t)k * H + 2 * i) * W, *r1 = r0 + W;
+            float *o = out + ((size_t)k * Ho + i) * Wo;
+            for (int j = 0; j < Wo; j++) o[j] = (r0[2 * j] + r0[2 * j + 1]) + (r1[2 * j] + r1[2 * j + 1]);
+        }
+}
+
+// out (N,Ko,H,W), or (N,Ko,H/2,W/2) when down (each image's 2x2 block sums), inp (N,Ci,H,W),
+// weight (Ko,Ci,R,S) or, flipped, (Ci,Ko,R,S); bias (Ko) or NULL
 static void forward_common(float *out, const float *inp, const float *weight, const float *bias,
-                           int N, int Ci, int H, int W, int Ko, int R, int S, int act, int flip) {
+                           int N, int Ci, int H, int W, int Ko, int R, int S, int act, int flip, int down) {
     const isa_t isa = pick_isa();
     const geom_t g = make_geom(Ci, H, W, R, S);
     const int J = Ci * R * S;
@@ -232,21 +244,34 @@ static void forward_common(float *out, const float *inp, const float *weight, co
     #pragma omp parallel for schedule(static) if (N > 1 && flops > 4e6)
     for (int n = 0; n < N; n++) {
         float *P = scratch(BUF_PAD, sizeof(float) * g.img);
-        isa.fwd(out + (size_t)n * Ko * H * W, inp + (size_t)n * Ci * H * W, P, off, wp, bias, Ko, &g, act);
+        if (down) {
+            /* the full-size image stays in this thread's cache until it is summed down */
+            float *y = scratch(BUF_OUT, sizeof(float) * ((size_t)Ko * H * W + VL));
+            isa.fwd(y, inp + (size_t)n * Ci * H * W, P, off, wp, bias, Ko, &g, act);
+            sum2x2(out + (size_t)n * Ko * (H / 2) * (W / 2), y, Ko, H, W);
+        } else {
+            isa.fwd(out + (size_t)n * Ko * H * W, inp + (size_t)n * Ci * H * W, P, off, wp, bias, Ko, &g, act);
+        }
     }
 }
 
 // out (N,K,H,W), inp (N,C,H,W), weight (K,C,R,S), bias (K) or NULL
 void conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
                     int N, int C, int H, int W, int K, int R, int S, int act) {
-    forward_common(out, inp, weight, bias, N, C, H, W, K, R, S, act, 0);
+    forward_common(out, inp, weight, bias, N, C, H, W, K, R, S, act, 0, 0);
 }
 
 // dinp (N,C,H,W), dout (N,K,H,W), weight (K,C,R,S)
 void conv2d_backward_data(float *dinp, const float *dout, const float *weight,
                           int N, int C, int H, int W, int K, int R, int S) {
     /* dinp[c,y,x] = sum_{k,r,s} dout[k, y+r-pr, x+s-ps] * weight[k,c,R-1-r,S-1-s]: a 'same' conv */
-    forward_common(dinp, dout, weight, NULL, N, K, H, W, C, R, S, DN_ACT_IDENTITY, 1);
+    forward_common(dinp, dout, weight, NULL, N, K, H, W, C, R, S, DN_ACT_IDENTITY, 1, 0);
+}
+
+// dinp (N,C,H/2,W/2), dout (N,K,H,W), weight (K,C,R,S); H, W even
+void upsample2d_conv2d_backward_data(float *dinp, const float *dout, const float *weight,
+                                     int N, int C, int H, int W, int K, int R, int S) {
+    forward_common(dinp, dout, weight, NULL, N, K, H, W, C, R, S, DN_ACT_IDENTITY, 1, 1);
 }
 
 // dweight (K,C,R,S), dout (N,K,H,W), inp (N,C,H,W)
@@ -536,16 +561,11 @@ INLINE ISA_ATTR void FN(bwf_kernel)(float *sums, const float *P, const float *D,
  * They are padded into P: nb images g.img apart, and D: nb douts K*Lp apart, zero at the wide
  * columns past W and past H*Wp. off: the tap offsets padded to whole groups of NT (the extra taps
  * read valid memory and are dropped). */
-ISA_ATTR static void FN(bwf_chunk)(float *part, const float *x, const float *dy, float *P, float *D,
-                                   const int *off, int nb, const geom_t *g, int K, int OBV) {
-    enum { MK = BWF_MK, NT = BWF_NT };
+INLINE ISA_ATTR void FN(bwf_sweep)(float *part, const float *P, const float *D, const int *off, int nb,
+                                   const geom_t *g, int K, int OBV, const int MK, const int NT) {
     const int J = g->C * g->R * g->S, JG = (J + NT - 1) / NT, Lp = g->V * VL;
-    const size_t dimg = (size_t)K * Lp, HW = (size_t)g->H * g->W;
+    const size_t dimg = (size_t)K * Lp;
     float sums[MK_MAX * NT_MAX];
-    for (int i = 0; i < nb; i++) {
-        FN(pad_image)(P + i * g->img, x + (size_t)i * g->C * HW, g);
-        FN(pad_dout)(D + i * dimg, dy + (size_t)i * K * HW, K, g);
-    }
     for (int v0 = 0; v0 < g->V; v0 += OBV) {
         const int v1 = g->V - v0 < OBV ? g->V : v0 + OBV;
         for (int jg = 0; jg < JG; jg++) {
@@ -564,6 +584,25 @@ ISA_ATTR static void FN(bwf_chunk)(float *part, const float *x, const float *dy,
             }
         }
     }
+}
+
+ISA_ATTR static void FN(bwf_chunk)(float *part, const float *x, const float *dy, float *P, float *D,
+                                   const int *off, int nb, const geom_t *g, int K, int OBV) {
+    const int Lp = g->V * VL;
+    const size_t dimg = (size_t)K * Lp, HW = (size_t)g->H * g->W;
+    for (int i = 0; i < nb; i++) {
+        FN(pad_image)(P + i * g->img, x + (size_t)i * g->C * HW, g);
+        FN(pad_dout)(D + i * dimg, dy + (size_t)i * K * HW, K, g);
+    }
+#if VW == 8
+    /* one input channel, 3x3 (the first layer): 9 taps are one and a half groups of 6 (a third of
+     * the FMAs wasted); 3 channels x 3 taps (13 ymm) cover them exactly */
+    if (g->C * g->R * g->S == 9 && K >= 3) {
+        FN(bwf_sweep)(part, P, D, off, nb, g, K, OBV, 3, 3);
+        return;
+    }
+#endif
+    FN(bwf_sweep)(part, P, D, off, nb, g, K, OBV, BWF_MK, BWF_NT);
 }
 
 /* ---- backward bias ---- */

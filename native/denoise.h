@@ -57,6 +57,11 @@ void conv2d_forward(float *out, const float *inp, const float *weight, const flo
 /* dinp (N,C,H,W) from dout (N,K,H,W) and weight (K,C,R,S). */
 void conv2d_backward_data(float *dinp, const float *dout, const float *weight,
                           int N, int C, int H, int W, int K, int R, int S);
+/* conv2d_backward_data and then upsample2d_backward, for a conv whose input was upsampled:
+ * dinp (N,C,H/2,W/2) = the 2x2 block sums of conv2d_backward_data(dout (N,K,H,W), weight); H, W
+ * even. The full-size gradient never leaves the cache; the same numbers as the two ops. */
+void upsample2d_conv2d_backward_data(float *dinp, const float *dout, const float *weight,
+                                     int N, int C, int H, int W, int K, int R, int S);
 /* dweight (K,C,R,S) from dout (N,K,H,W) and inp (N,C,H,W). */
 void conv2d_backward_filter(float *dweight, const float *dout, const float *inp,
                             int N, int C, int H, int W, int K, int R, int S);
@@ -68,6 +73,11 @@ void conv2d_backward_bias(float *dbias, const float *dout, int N, int K, int H, 
  * (first maximum in row-major window order wins, as PyTorch) and writes every element of dinp. */
 void maxpool2d_forward(float *out, const float *inp, int N, int C, int H, int W);
 void maxpool2d_backward(float *dinp, const float *dout, const float *inp, int N, int C, int H, int W);
+/* maxpool2d_backward and then the ReLU backward (with bias gradient) of the layer whose ReLU output
+ * is inp, in one pass: dinp = relu'(inp) * maxpool2d_backward(dout, inp); dbias (C) = sum over
+ * N,H,W of dinp, or skipped when NULL. The same numbers as the two ops one after the other. */
+void maxpool2d_relu_backward(float *dinp, float *dbias, const float *dout, const float *inp,
+                             int N, int C, int H, int W);
 
 /* ---- 2x nearest upsample (upsample.c) ----
  * inp (N,C,H,W), out (N,C,2H,2W); dinp (N,C,H,W) = sum of the 2x2 block of dout. */

@@ -5,6 +5,7 @@
  * Build: part of native/build/libdenoise.so (see ../Makefile).
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include "denoise.h"
 
@@ -64,4 +65,61 @@ void maxpool2d_backward(float *dinp, const float *dout, const float *inp, int N,
             if (W & 1) { d0[W - 1] = 0.0f; d1[W - 1] = 0.0f; }
         }
     }
+}
+
+/* maxpool2d_backward followed by the ReLU backward of the layer that produced inp (inp is that
+ * ReLU's output) and its bias gradient, in one pass per plane while the plane is in cache:
+ * dinp = relu'(inp) * maxpool2d_backward(dout, inp); dbias (C) = sum over N,H,W of dinp (skipped
+ * when NULL). Plane sums: element i into partial i % 8, added pairwise in a fixed order, then the
+ * planes of a channel in order over n in double: the same numbers as maxpool2d_backward and then
+ * bias_act_backward (ReLU), for any thread count. */
+static float plane_sum8(const float *restrict g, int HW) {
+    float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int i = 0;
+    for (; i + 8 <= HW; i += 8)
+        for (int l = 0; l < 8; l++) part[l] += g[i + l];
+    for (int l = 0; i < HW; i++, l++) part[l] += g[i];
+    return ((part[0] + part[4]) + (part[2] + part[6])) + ((part[1] + part[5]) + (part[3] + part[7]));
+}
+
+// dinp (N,C,H,W), dbias (C) or NULL, dout (N,C,H/2,W/2), inp (N,C,H,W)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void maxpool2d_relu_backward(float *dinp, float *dbias, const float *dout, const float *inp,
+                             int N, int C, int H, int W) {
+    const int Ho = H / 2, Wo = W / 2, HW = H * W;
+    float *sums = dbias ? malloc(sizeof(float) * (size_t)N * C) : NULL;
+    if (dbias && !sums) abort();   /* a few KB */
+    #pragma omp parallel for schedule(static) if ((long)N * C * H * W > 65536)
+    for (long p = 0; p < (long)N * C; p++) {
+        const float *x = inp + (size_t)p * H * W;
+        const float *g = dout + (size_t)p * Ho * Wo;
+        float *d = dinp + (size_t)p * H * W;
+        if (H & 1) memset(d + (size_t)(H - 1) * W, 0, sizeof(float) * (size_t)W);
+        for (int i = 0; i < Ho; i++) {
+            const float *restrict r0 = x + (size_t)(2 * i) * W, *restrict r1 = r0 + W;
+            const float *restrict gr = g + (size_t)i * Wo;
+            float *restrict d0 = d + (size_t)(2 * i) * W, *restrict d1 = d0 + W;
+            for (int j = 0; j < Wo; j++) {
+                const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], e = r1[2 * j + 1], v = gr[j];
+                /* as maxpool2d_backward; then relu'(winner) = winner > 0 */
+                const float m1 = b > a ? b : a, m2 = c > m1 ? c : m1, m3 = e > m2 ? e : m2;
+                float rest = m3 > 0.0f ? v * 1.0f : v * 0.0f;
+                d1[2 * j + 1] = e > m2 ? rest : 0.0f;
+                rest = e > m2 ? 0.0f : rest;
+                d1[2 * j] = c > m1 ? rest : 0.0f;
+                rest = c > m1 ? 0.0f : rest;
+                d0[2 * j + 1] = b > a ? rest : 0.0f;
+                d0[2 * j] = b > a ? 0.0f : rest;
+            }
+            if (W & 1) { d0[W - 1] = 0.0f; d1[W - 1] = 0.0f; }
+        }
+        if (sums) sums[p] = plane_sum8(d, HW);
+    }
+    if (!sums) return;
+    for (int c = 0; c < C; c++) {
+        double s = 0.0;
+        for (int n = 0; n < N; n++) s += sums[(size_t)n * C + c];
+        dbias[c] = (float)s;
+    }
+    free(sums);
 }

@@ -58,6 +58,13 @@ public interface Backend extends AutoCloseable {
 
     void conv2d_backward_data(Tensor dinp, Tensor dout, Tensor weight);
 
+    /**
+     * conv2d_backward_data, then upsample2d_backward, for a conv whose input was upsampled: dinp
+     * (N,C,H/2,W/2) from dout (N,K,H,W) and weight (K,C,R,S); the same numbers as the two ops, without
+     * the full-size gradient in between.
+     */
+    void upsample2d_conv2d_backward_data(Tensor dinp, Tensor dout, Tensor weight);
+
     void conv2d_backward_filter(Tensor dweight, Tensor dout, Tensor inp);
 
     void conv2d_backward_bias(Tensor dbias, Tensor dout);
@@ -67,6 +74,13 @@ public interface Backend extends AutoCloseable {
     void maxpool2d_forward(Tensor out, Tensor inp);
 
     void maxpool2d_backward(Tensor dinp, Tensor dout, Tensor inp);
+
+    /**
+     * maxpool2d_backward, then the ReLU backward of the layer whose ReLU output is inp: dinp =
+     * relu'(inp) * maxpool2d_backward(dout, inp), dbias (C) = its sum over N, H, W (or null). One
+     * pass instead of two over the (larger) unpooled gradient; the same numbers as the two ops.
+     */
+    void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor inp);
 
     void upsample2d_forward(Tensor out, Tensor inp);
 

@@ -62,6 +62,18 @@ public final class Checks {
         return new int[] {n, c, Math.toIntExact(hw)};
     }
 
+    /**
+     * {N, C, H, W, K, R, S} of a conv on an upsampled input: dout (N,K,H,W), weight (K,C,R,S) with R,
+     * S odd, H and W even, dinp (N,C,H/2,W/2).
+     */
+    public static int[] upsampleConv2d(String op, Tensor dinp, Tensor dout, Tensor weight) {
+        int[] x = rank(op, "dout", dout, 4), w = rank(op, "weight", weight, 4);
+        if (w[0] != x[1] || (w[2] & 1) == 0 || (w[3] & 1) == 0 || (x[2] & 1) != 0 || (x[3] & 1) != 0)
+            throw bad(op, "weight (K,C,R,S) with K = dout's channels, R and S odd, H and W even; weight", weight);
+        shape(op, "dinp", dinp, x[0], w[1], x[2] / 2, x[3] / 2);
+        return new int[] {x[0], w[1], x[2], x[3], x[1], w[2], w[3]};
+    }
+
     /** {N, C, H, W, K, R, S} for inp (N,C,H,W), weight (K,C,R,S), out (N,K,H,W). */
     public static int[] conv2d(String op, Tensor out, Tensor inp, Tensor weight) {
         int[] x = rank(op, "inp", inp, 4), w = rank(op, "weight", weight, 4);

@@ -187,6 +187,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void upsample2d_conv2d_backward_data(Tensor dinp, Tensor dout, Tensor weight) {
+        enter(dinp, dout, weight);
+        int[] d = Checks.upsampleConv2d("upsample2d_conv2d_backward_data", dinp, dout, weight);
+        DenoiseNative.upsample2d_conv2d_backward_data(dinp.memory(), dout.memory(), weight.memory(),
+                d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
+    }
+
+    @Override
     public void conv2d_backward_filter(Tensor dweight, Tensor dout, Tensor inp) {
         enter(dweight, dout, inp);
         int[] d = Checks.conv2d("conv2d_backward_filter", dout, inp, dweight);
@@ -215,6 +223,16 @@ public final class CpuBackend implements Backend {
         Checks.same("maxpool2d_backward", "dinp", dinp, inp);
         int[] d = Checks.pool2("maxpool2d_backward", inp, dout);
         DenoiseNative.maxpool2d_backward(dinp.memory(), dout.memory(), inp.memory(), d[0], d[1], d[2], d[3]);
+    }
+
+    @Override
+    public void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor inp) {
+        enter(dinp, dbias, dout, inp);
+        Checks.same("maxpool2d_relu_backward", "dinp", dinp, inp);
+        int[] d = Checks.pool2("maxpool2d_relu_backward", inp, dout);
+        if (dbias != null) Checks.shape("maxpool2d_relu_backward", "dbias", dbias, d[1]);
+        DenoiseNative.maxpool2d_relu_backward(dinp.memory(), mem(dbias), dout.memory(), inp.memory(),
+                d[0], d[1], d[2], d[3]);
     }
 
     @Override

@@ -65,7 +65,7 @@ public final class CudaBackend implements Backend {
 
     /** Every kernel the backend launches; all are looked up when it opens, so a stale fatbin fails early. */
     static final List<String> KERNELS = List.of("bias_act_forward", "bias_act_backward", "bias_act_backward_dbias",
-            "maxpool2d_forward", "maxpool2d_backward", "upsample2d_forward", "upsample2d_backward",
+            "maxpool2d_forward", "maxpool2d_backward", "maxpool2d_relu_backward", "upsample2d_forward", "upsample2d_backward",
             "sigmoid_bce_forward", "sigmoid_bce_backward", "mse_forward", "mse_backward", "psnr_forward",
             "reparam_forward", "reparam_backward", "kl_forward", "kl_backward", "adam_update", "noise_gaussian",
             "noise_salt_pepper", "noise_normal", "sum_scaled", "gather_rows");
@@ -479,6 +479,17 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void upsample2d_conv2d_backward_data(Tensor dinp, Tensor dout, Tensor weight) {
+        enter(dinp, dout, weight);
+        int[] d = Checks.upsampleConv2d("upsample2d_conv2d_backward_data", dinp, dout, weight);
+        /* cuDNN's backward data into a full-size temporary, then the upsample2d_backward kernel */
+        try (Tensor full = allocate(d[0], d[1], d[2], d[3])) {
+            conv2d_backward_data(full, dout, weight);
+            upsample2d_backward(dinp, full);
+        }
+    }
+
+    @Override
     public void conv2d_backward_filter(Tensor dweight, Tensor dout, Tensor inp) {
         enter(dweight, dout, inp);
         int[] d = Checks.conv2d("conv2d_backward_filter", dout, inp, dweight);
@@ -517,6 +528,16 @@ public final class CudaBackend implements Backend {
         Checks.same("maxpool2d_backward", "dinp", dinp, inp);
         int[] d = Checks.pool2("maxpool2d_backward", inp, dout);
         launch("maxpool2d_backward", dinp.numel(), dinp, dout, inp, d[0], d[1], d[2], d[3]);
+    }
+
+    @Override
+    public void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor inp) {
+        enter(dinp, dbias, dout, inp);
+        Checks.same("maxpool2d_relu_backward", "dinp", dinp, inp);
+        int[] d = Checks.pool2("maxpool2d_relu_backward", inp, dout);
+        if (dbias != null) Checks.shape("maxpool2d_relu_backward", "dbias", dbias, d[1]);
+        launch("maxpool2d_relu_backward", dinp.numel(), dinp, dout, inp, d[0], d[1], d[2], d[3]);
+        if (dbias != null) launchGrid("bias_act_backward_dbias", d[1], dbias, dinp, d[0], d[1], Math.multiplyExact(d[2], d[3]));
     }
 
     @Override

@@ -59,6 +59,8 @@ public final class DenoiseNative {
             ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle conv2d_backward_data$mh = handleVoid("conv2d_backward_data", ADDRESS, ADDRESS,
             ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+    private static final MethodHandle upsample2d_conv2d_backward_data$mh = handleVoid("upsample2d_conv2d_backward_data",
+            ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle conv2d_backward_filter$mh = handleVoid("conv2d_backward_filter", ADDRESS,
             ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle conv2d_backward_bias$mh = handleVoid("conv2d_backward_bias", ADDRESS, ADDRESS,
@@ -67,6 +69,8 @@ public final class DenoiseNative {
             JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle maxpool2d_backward$mh = handleVoid("maxpool2d_backward", ADDRESS, ADDRESS,
             ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+    private static final MethodHandle maxpool2d_relu_backward$mh = handleVoid("maxpool2d_relu_backward", ADDRESS,
+            ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle upsample2d_forward$mh = handleVoid("upsample2d_forward", ADDRESS, ADDRESS,
             JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle upsample2d_backward$mh = handleVoid("upsample2d_backward", ADDRESS, ADDRESS,
@@ -193,12 +197,22 @@ public final class DenoiseNative {
         try { conv2d_backward_bias$mh.invokeExact(dbias, dout, n, k, h, w); } catch (Throwable t) { throw rethrow(t); }
     }
 
+    public static void upsample2d_conv2d_backward_data(MemorySegment dinp, MemorySegment dout, MemorySegment weight,
+                                                       int n, int c, int h, int w, int k, int r, int s) {
+        try { upsample2d_conv2d_backward_data$mh.invokeExact(dinp, dout, weight, n, c, h, w, k, r, s); } catch (Throwable t) { throw rethrow(t); }
+    }
+
     public static void maxpool2d_forward(MemorySegment out, MemorySegment inp, int n, int c, int h, int w) {
         try { maxpool2d_forward$mh.invokeExact(out, inp, n, c, h, w); } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static void maxpool2d_backward(MemorySegment dinp, MemorySegment dout, MemorySegment inp, int n, int c, int h, int w) {
         try { maxpool2d_backward$mh.invokeExact(dinp, dout, inp, n, c, h, w); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static void maxpool2d_relu_backward(MemorySegment dinp, MemorySegment dbias, MemorySegment dout,
+                                               MemorySegment inp, int n, int c, int h, int w) {
+        try { maxpool2d_relu_backward$mh.invokeExact(dinp, dbias, dout, inp, n, c, h, w); } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static void upsample2d_forward(MemorySegment out, MemorySegment inp, int n, int c, int h, int w) {

@@ -51,6 +51,43 @@ public final class Conv2d implements Layer {
     @Override
     public Tensor backward(Tensor dy, boolean needInputGrad) {
         b.bias_act_backward(dy, dbias, dy, yb, act);
+        return backwardPreActivation(dy, needInputGrad);
+    }
+
+    /** The input of the last forward. */
+    public Tensor input() {
+        return x;
+    }
+
+    /**
+     * backward when the input came from an Upsample2: the parameter gradients, and the input
+     * gradient of that upsample (its input's shape) in one op, into up's buffer.
+     */
+    public Tensor backwardThroughUpsample(Tensor dy, Upsample2 up) {
+        b.bias_act_backward(dy, dbias, dy, yb, act);
+        b.conv2d_backward_filter(dweight, dy, x);
+        Tensor d = up.inputGradient(dy.dim(0));
+        b.upsample2d_conv2d_backward_data(d, dy, weight);
+        return d;
+    }
+
+    /** Whether the activation is ReLU, so a following max-pool may take its backward (see MaxPool2). */
+    public boolean relu() {
+        return act == Activation.RELU;
+    }
+
+    /** The bias gradient, for a following layer that computes it (MaxPool2.backwardThroughRelu). */
+    public Tensor biasGradient() {
+        return dbias;
+    }
+
+    /** The output of the last forward (the ReLU output, when relu()). */
+    public Tensor output() {
+        return yb;
+    }
+
+    /** backward from dpre = dy·act'(y), with the bias gradient already written. */
+    public Tensor backwardPreActivation(Tensor dy, boolean needInputGrad) {
         b.conv2d_backward_filter(dweight, dy, x);
         if (!needInputGrad) return null;
         Tensor d = dx.rows(dy.dim(0));

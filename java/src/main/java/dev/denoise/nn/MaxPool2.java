@@ -40,6 +40,21 @@ public final class MaxPool2 implements Layer {
         return d;
     }
 
+    /**
+     * backward through this pool and the ReLU of the Conv2d before it (whose output was this pool's
+     * input) in one op: the gradient before that ReLU, and its bias gradient into dbias.
+     */
+    public Tensor backwardThroughRelu(Tensor dy, Tensor dbias) {
+        Tensor d = dx.rows(dy.dim(0));
+        b.maxpool2d_relu_backward(d, dbias, dy, x);
+        return d;
+    }
+
+    /** The input of the last forward. */
+    public Tensor input() {
+        return x;
+    }
+
     @Override
     public void close() {
         y.close();

@@ -8,6 +8,7 @@ public final class Upsample2 implements Layer {
     private final Backend b;
     private final int c, h, w;
     private final Buffers y, dx;
+    private Tensor out;
 
     public Upsample2(Backend b, int c, int h, int w, int maxBatch) {
         this.b = b;
@@ -25,9 +26,19 @@ public final class Upsample2 implements Layer {
 
     @Override
     public Tensor forward(Tensor input) {
-        Tensor out = y.rows(input.dim(0));
+        out = y.rows(input.dim(0));
         b.upsample2d_forward(out, input);
         return out;
+    }
+
+    /** The output of the last forward. */
+    public Tensor output() {
+        return out;
+    }
+
+    /** The buffer for the input gradient of n images (see Conv2d.backwardThroughUpsample). */
+    Tensor inputGradient(int n) {
+        return dx.rows(n);
     }
 
     @Override

@@ -176,6 +176,31 @@ abstract class OpsContract {
         }
     }
 
+    /** A conv on an upsampled input: loss = dot(g, conv(upsample2(x), w)); (h, w) is the conv's size. */
+    @Test
+    void upsample2d_conv2d_backward_data_gradient_and_two_op_equivalence() {
+        for (int[] s : new int[][] {{2, 3, 4, 6, 2, 3, 3}, {1, 2, 6, 2, 3, 5, 5}, {2, 32, 14, 14, 32, 3, 3},
+                {2, 32, 28, 28, 1, 3, 3}, {1, 1, 8, 8, 4, 3, 1}}) {
+            int n = s[0], c = s[1], h = s[2], w = s[3], k = s[4], r = s[5], q = s[6];
+            String name = java.util.Arrays.toString(s);
+            double[] x = rand(n * c * (h / 2) * (w / 2)), wt = rand(k * c * r * q), g = rand(n * k * h * w);
+            Tensor tg = t(g, n, k, h, w), tw = t(wt, k, c, r, q), dinp = zeros(n, c, h / 2, w / 2);
+            fillNaN(dinp); // must write every element
+            backend().upsample2d_conv2d_backward_data(dinp, tg, tw);
+            // the two ops it replaces give the same numbers
+            Tensor full = zeros(n, c, h, w), d2 = zeros(n, c, h / 2, w / 2);
+            backend().conv2d_backward_data(full, tg, tw);
+            backend().upsample2d_backward(d2, full);
+            assertClose("fused dinp " + name, dinp.toArray(), Numerics.toDouble(d2.toArray()), 0, 0);
+            if (n * c * h * w > 400) continue; // the FD below is quadratic
+            assertGradient("fused dinp FD " + name, dinp.toArray(), numericGradient(x, v -> dot(g,
+                    Reference.conv2d(Reference.upsample2(v, n, c, h / 2, w / 2), wt, null, n, c, h, w, k, r, q,
+                            Activation.IDENTITY))));
+        }
+        assertThrows(IllegalArgumentException.class, () -> backend().upsample2d_conv2d_backward_data(
+                zeros(1, 2, 2, 2), zeros(1, 3, 5, 4), zeros(3, 2, 3, 3)));
+    }
+
     @Test
     void conv2d_rejects_even_kernel_and_channel_mismatch() {
         assertThrows(IllegalArgumentException.class, () -> backend().conv2d_forward(zeros(1, 2, 4, 4),
@@ -201,6 +226,34 @@ abstract class OpsContract {
             backend().maxpool2d_backward(dinp, t(g, n, c, h / 2, w / 2), tx);
             assertGradient("maxpool dinp " + java.util.Arrays.toString(s), dinp.toArray(),
                     numericGradient(x, v -> dot(g, Reference.maxpool2(v, n, c, h, w))));
+        }
+    }
+
+    /** The pool after a ReLU conv: loss = dot(g, maxpool2(relu(x + b))), gradients in x and b. */
+    @Test
+    void maxpool2d_relu_backward_gradient_and_two_op_equivalence() {
+        for (int[] s : new int[][] {{1, 1, 2, 2}, {2, 3, 8, 6}, {1, 2, 7, 5}, {2, 4, 28, 28}, {3, 5, 14, 14}}) {
+            int n = s[0], c = s[1], h = s[2], w = s[3];
+            double[] x = rand(n * c * h * w), b = rand(c), g = rand(n * c * (h / 2) * (w / 2));
+            Tensor y = zeros(n, c, h, w), tg = t(g, n, c, h / 2, w / 2);
+            backend().bias_act_forward(y, t(x, n, c, h, w), t(b, c), Activation.RELU);
+            Tensor dinp = zeros(n, c, h, w), dbias = zeros(c);
+            fillNaN(dinp); // must write every element
+            backend().maxpool2d_relu_backward(dinp, dbias, tg, y);
+            // the two ops it replaces give the same numbers
+            Tensor d2 = zeros(n, c, h, w), db2 = zeros(c);
+            backend().maxpool2d_backward(d2, tg, y);
+            backend().bias_act_backward(d2, db2, d2, y, Activation.RELU);
+            assertClose("fused dinp " + java.util.Arrays.toString(s), dinp.toArray(), Numerics.toDouble(d2.toArray()), 0, 0);
+            assertClose("fused dbias " + java.util.Arrays.toString(s), dbias.toArray(), Numerics.toDouble(db2.toArray()), 0, 0);
+            Tensor d3 = zeros(n, c, h, w);
+            backend().maxpool2d_relu_backward(d3, null, tg, y);
+            assertClose("fused dinp, no dbias", d3.toArray(), Numerics.toDouble(d2.toArray()), 0, 0);
+            if (n * c * h * w > 400) continue; // the FD below is quadratic
+            assertGradient("fused dinp FD " + java.util.Arrays.toString(s), dinp.toArray(), numericGradient(x,
+                    v -> dot(g, Reference.maxpool2(Reference.biasAct(v, b, n, c, h * w, Activation.RELU), n, c, h, w))));
+            assertGradient("fused dbias FD " + java.util.Arrays.toString(s), dbias.toArray(), numericGradient(b,
+                    v -> dot(g, Reference.maxpool2(Reference.biasAct(x, v, n, c, h * w, Activation.RELU), n, c, h, w))));
         }
     }
 

@@ -170,6 +170,13 @@ class CudaOpsTest {
                 b.conv2d_backward_data(dinp, up(b, g, n, k, h, w), up(b, wt, k, c, r, q));
                 return new float[][] {dinp.toArray()};
             }, ATOL * Math.sqrt(k * r * q), RTOL);
+            if (h % 2 == 0 && w % 2 == 0)
+                compare("upsample2d_conv2d_backward_data " + Arrays.toString(s), b -> {
+                    Tensor dinp = zeros(b, n, c, h / 2, w / 2);
+                    b.fill(dinp, Float.NaN);
+                    b.upsample2d_conv2d_backward_data(dinp, up(b, g, n, k, h, w), up(b, wt, k, c, r, q));
+                    return new float[][] {dinp.toArray()};
+                }, 4 * ATOL * Math.sqrt(k * r * q), RTOL);
             compare("conv2d backward filter/bias " + Arrays.toString(s), b -> {
                 Tensor dw = zeros(b, k, c, r, q), db = zeros(b, k), tg = up(b, g, n, k, h, w);
                 b.conv2d_backward_filter(dw, tg, up(b, x, n, c, h, w));
@@ -196,6 +203,16 @@ class CudaOpsTest {
                     b.maxpool2d_backward(dinp, up(b, gp, n, c, h / 2, w / 2), tx);
                     return new float[][] {out.toArray(), dinp.toArray()};
                 });
+            }
+            for (float[] in : new float[][] {x, ties}) {
+                float[] bias = rand(c);
+                compare("maxpool2d_relu_backward " + Arrays.toString(s), b -> {
+                    Tensor y = zeros(b, n, c, h, w), dinp = zeros(b, n, c, h, w), dbias = zeros(b, c);
+                    b.bias_act_forward(y, up(b, in, n, c, h, w), up(b, bias, c), Activation.RELU);
+                    b.fill(dinp, Float.NaN);
+                    b.maxpool2d_relu_backward(dinp, dbias, up(b, gp, n, c, h / 2, w / 2), y);
+                    return new float[][] {dinp.toArray(), dbias.toArray()};
+                }, ATOL, RTOL);
             }
             identical("upsample2d " + Arrays.toString(s), b -> {
                 Tensor out = zeros(b, n, c, 2 * h, 2 * w), dinp = zeros(b, n, c, h, w);
