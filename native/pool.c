@@ -33,38 +33,43 @@ void maxpool2d_forward(float *out, const float *inp, int N, int C, int H, int W)
     }
 }
 
+/* One plane of maxpool2d_backward: d (H,W) from g (H/2,W/2) and x (H,W). With relu set, the
+ * gradient is also multiplied by relu'(winner) (x is a ReLU's output; winner > 0). Inlined into
+ * each caller with relu a constant, so each gets its own loop. */
+__attribute__((always_inline))
+static inline void pool_backward_plane(float *d, const float *x, const float *g, int H, int W, int relu) {
+    const int Ho = H / 2, Wo = W / 2;
+    /* every element of a window row pair is written (the winner gets the gradient, the rest 0);
+     * only an odd last row/column, outside every window, needs clearing */
+    if (H & 1) memset(d + (size_t)(H - 1) * W, 0, sizeof(float) * (size_t)W);
+    for (int i = 0; i < Ho; i++) {
+        const float *restrict r0 = x + (size_t)(2 * i) * W, *restrict r1 = r0 + W;
+        const float *restrict gr = g + (size_t)i * Wo;
+        float *restrict d0 = d + (size_t)(2 * i) * W, *restrict d1 = d0 + W;
+        for (int j = 0; j < Wo; j++) {
+            const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], e = r1[2 * j + 1], v = gr[j];
+            /* the same comparisons, in the same order, as the forward's first-maximum rule; the
+             * gradient passes to the last window element that beat the running maximum */
+            const float m1 = b > a ? b : a, m2 = c > m1 ? c : m1, m3 = e > m2 ? e : m2;
+            float rest = relu ? (m3 > 0.0f ? v * 1.0f : v * 0.0f) : v;
+            d1[2 * j + 1] = e > m2 ? rest : 0.0f;
+            rest = e > m2 ? 0.0f : rest;
+            d1[2 * j] = c > m1 ? rest : 0.0f;
+            rest = c > m1 ? 0.0f : rest;
+            d0[2 * j + 1] = b > a ? rest : 0.0f;
+            d0[2 * j] = b > a ? 0.0f : rest;
+        }
+        if (W & 1) { d0[W - 1] = 0.0f; d1[W - 1] = 0.0f; }
+    }
+}
+
 // dinp (N,C,H,W), dout (N,C,H/2,W/2), inp (N,C,H,W)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void maxpool2d_backward(float *dinp, const float *dout, const float *inp, int N, int C, int H, int W) {
     const int Ho = H / 2, Wo = W / 2;
     #pragma omp parallel for schedule(static) if ((long)N * C * H * W > 65536)
-    for (long p = 0; p < (long)N * C; p++) {
-        const float *x = inp + (size_t)p * H * W;
-        const float *g = dout + (size_t)p * Ho * Wo;
-        float *d = dinp + (size_t)p * H * W;
-        /* every element of a window row pair is written (the winner gets the gradient, the rest 0);
-         * only an odd last row/column, outside every window, needs clearing */
-        if (H & 1) memset(d + (size_t)(H - 1) * W, 0, sizeof(float) * (size_t)W);
-        for (int i = 0; i < Ho; i++) {
-            const float *restrict r0 = x + (size_t)(2 * i) * W, *restrict r1 = r0 + W;
-            const float *restrict gr = g + (size_t)i * Wo;
-            float *restrict d0 = d + (size_t)(2 * i) * W, *restrict d1 = d0 + W;
-            for (int j = 0; j < Wo; j++) {
-                const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], e = r1[2 * j + 1], v = gr[j];
-                /* the same comparisons, in the same order, as the forward's first-maximum rule; the
-                 * gradient passes to the last window element that beat the running maximum */
-                const float m1 = b > a ? b : a, m2 = c > m1 ? c : m1;
-                float rest = v;
-                d1[2 * j + 1] = e > m2 ? rest : 0.0f;
-                rest = e > m2 ? 0.0f : rest;
-                d1[2 * j] = c > m1 ? rest : 0.0f;
-                rest = c > m1 ? 0.0f : rest;
-                d0[2 * j + 1] = b > a ? rest : 0.0f;
-                d0[2 * j] = b > a ? 0.0f : rest;
-            }
-            if (W & 1) { d0[W - 1] = 0.0f; d1[W - 1] = 0.0f; }
-        }
-    }
+    for (long p = 0; p < (long)N * C; p++)
+        pool_backward_plane(dinp + (size_t)p * H * W, inp + (size_t)p * H * W, dout + (size_t)p * Ho * Wo, H, W, 0);
 }
 
 /* maxpool2d_backward followed by the ReLU backward of the layer that produced inp (inp is that
@@ -91,28 +96,8 @@ void maxpool2d_relu_backward(float *dinp, float *dbias, const float *dout, const
     if (dbias && !sums) abort();   /* a few KB */
     #pragma omp parallel for schedule(static) if ((long)N * C * H * W > 65536)
     for (long p = 0; p < (long)N * C; p++) {
-        const float *x = inp + (size_t)p * H * W;
-        const float *g = dout + (size_t)p * Ho * Wo;
-        float *d = dinp + (size_t)p * H * W;
-        if (H & 1) memset(d + (size_t)(H - 1) * W, 0, sizeof(float) * (size_t)W);
-        for (int i = 0; i < Ho; i++) {
-            const float *restrict r0 = x + (size_t)(2 * i) * W, *restrict r1 = r0 + W;
-            const float *restrict gr = g + (size_t)i * Wo;
-            float *restrict d0 = d + (size_t)(2 * i) * W, *restrict d1 = d0 + W;
-            for (int j = 0; j < Wo; j++) {
-                const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], e = r1[2 * j + 1], v = gr[j];
-                /* as maxpool2d_backward; then relu'(winner) = winner > 0 */
-                const float m1 = b > a ? b : a, m2 = c > m1 ? c : m1, m3 = e > m2 ? e : m2;
-                float rest = m3 > 0.0f ? v * 1.0f : v * 0.0f;
-                d1[2 * j + 1] = e > m2 ? rest : 0.0f;
-                rest = e > m2 ? 0.0f : rest;
-                d1[2 * j] = c > m1 ? rest : 0.0f;
-                rest = c > m1 ? 0.0f : rest;
-                d0[2 * j + 1] = b > a ? rest : 0.0f;
-                d0[2 * j] = b > a ? 0.0f : rest;
-            }
-            if (W & 1) { d0[W - 1] = 0.0f; d1[W - 1] = 0.0f; }
-        }
+        float *d = dinp + (size_t)p * HW;
+        pool_backward_plane(d, inp + (size_t)p * HW, dout + (size_t)p * Ho * Wo, H, W, 1);
         if (sums) sums[p] = plane_sum8(d, HW);
     }
     if (!sums) return;
