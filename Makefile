@@ -101,11 +101,11 @@ demo: jar data
 	$(JAVA) -jar $(JAR) compare --out runs/demo
 	@echo "report: runs/demo/report.html"
 
-# ---- photos: the conv autoencoder on RGB pictures of any size (python3-skimage's data/ folder) ----
+# ---- photos: the conv and skip autoencoders on RGB pictures of any size (python3-skimage's data/ folder) ----
 SKIMAGE_DATA := /usr/lib/python3/dist-packages/skimage/data
 PHOTOS_TRAIN := astronaut.png coffee.png rocket.jpg motorcycle_left.png retina.jpg ihc.png immunohistochemistry.png
 PHOTOS_TEST := chelsea.png camera.png
-PHOTOS_EPOCHS ?= 10
+PHOTOS_EPOCHS ?= 30
 photos-data:
 	@test -d $(SKIMAGE_DATA) || { echo "installing python3-skimage (its data/ folder has the photos)..."; \
 	  apt-get install -y -q python3-skimage >/dev/null; }
@@ -113,13 +113,9 @@ photos-data:
 	for f in $(PHOTOS_TRAIN); do test -f $(SKIMAGE_DATA)/$$f && cp $(SKIMAGE_DATA)/$$f data/photos/train/ || true; done
 	for f in $(PHOTOS_TEST); do cp $(SKIMAGE_DATA)/$$f data/photos/test/; done
 photos-demo: jar photos-data
-	$(JAVA) -jar $(JAR) train --model conv --dataset data/photos/train --epochs $(PHOTOS_EPOCHS) --patch 64 \
-	  --patches 2048 --val-files 1 --out runs/photos
-	$(JAVA) -jar $(JAR) evaluate --model-file runs/photos/model.safetensors --dataset data/photos/test \
-	  --crops runs/photos/crops.png
-	$(JAVA) -jar $(JAR) evaluate --model-file runs/photos/model.safetensors --dataset data/photos/test --json \
-	  > runs/photos/metrics.json.tmp && mv runs/photos/metrics.json.tmp runs/photos/metrics.json
-	@echo "photos: runs/photos/metrics.json, runs/photos/crops.png"
+	$(JAVA) -jar $(JAR) compare --dataset data/photos/train --test data/photos/test --models conv,skip \
+	  --epochs $(PHOTOS_EPOCHS) --patch 64 --patches 2048 --val-files 1 --out runs/photos
+	@echo "photos: runs/photos/report.html (metrics.json, grid.png: the same crop of each test photo per method)"
 
 info: jar
 	$(JAVA) -jar $(JAR) info

@@ -33,7 +33,7 @@ parity=${PIPESTATUS[0]}
 
 echo "== denoise on cuda"
 rows=()
-for m in dense vae conv; do
+for m in dense vae conv skip; do
     for b in 128 1024; do
         out="$LOG/$m-$b"
         CI=1 "$JAVA" -jar "$D/denoise.jar" train --model "$m" --epochs 2 --batch "$b" --device cuda \
@@ -46,7 +46,7 @@ for m in dense vae conv; do
 done
 
 echo "== PyTorch peer on cuda"
-for m in dense vae conv; do
+for m in dense vae conv skip; do
     for extra in "" "--compile"; do
         r=$(python3 bench/peers/torch_models.py speed --model "$m" --device cuda --batch 128 --steps 200 \
             --rounds 3 --infer 10000 --data "$D/mnist" $extra 2>&1 | tee -a "$LOG/torch.txt" | grep -E "train:|infer:" | tr '\n' ' ')

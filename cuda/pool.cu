@@ -35,9 +35,9 @@ extern "C" __global__ void maxpool2d_forward(float *out, const float *inp, int N
 
 // The gradient of dinp element e (one thread each, so every element is written exactly once: no
 // races, no memset): the window's argmax gets dout, the rest 0, and an odd last row/column
-// (outside every window) gets 0. With relu set, also times relu'(winner), inp being a ReLU's output.
+// (outside every window) gets 0.
 __device__ __forceinline__ float pool_backward_element(long long e, const float *dout, const float *inp,
-                                                       int H, int W, bool relu) {
+                                                       int H, int W) {
     const int Ho = H / 2, Wo = W / 2;
     long long p = e / ((long long)H * W);
     int r = (int)(e - p * H * W), h = r / W, w = r - h * W;
@@ -45,20 +45,23 @@ __device__ __forceinline__ float pool_backward_element(long long e, const float 
     if (i >= Ho || j >= Wo) return 0.0f;
     const float *r0 = inp + p * H * W + (long long)(2 * i) * W + 2 * j;
     if (pool_argmax(r0, r0 + W) != 2 * (h - 2 * i) + (w - 2 * j)) return 0.0f;
-    const float v = dout[p * Ho * Wo + i * Wo + j];
-    return relu ? (inp[e] > 0.0f ? v * 1.0f : v * 0.0f) : v;
+    return dout[p * Ho * Wo + i * Wo + j];
 }
 
 // dinp (N,C,H,W), dout (N,C,H/2,W/2), inp (N,C,H,W)
 extern "C" __global__ void maxpool2d_backward(float *dinp, const float *dout, const float *inp,
                                               int N, int C, int H, int W) {
-    DN_GRID_STRIDE(e, (long long)N * C * H * W) dinp[e] = pool_backward_element(e, dout, inp, H, W, false);
+    DN_GRID_STRIDE(e, (long long)N * C * H * W) dinp[e] = pool_backward_element(e, dout, inp, H, W);
 }
 
-// maxpool2d_backward, then the ReLU backward of the layer whose ReLU output is inp (see
-// native/pool.c). The bias gradient is the bias_act_backward_dbias kernel over dinp afterwards
-// (CudaBackend).
-extern "C" __global__ void maxpool2d_relu_backward(float *dinp, const float *dout, const float *inp,
-                                                   int N, int C, int H, int W) {
-    DN_GRID_STRIDE(e, (long long)N * C * H * W) dinp[e] = pool_backward_element(e, dout, inp, H, W, true);
+// maxpool2d_backward, plus the skip gradient dskip (N,C,H,W) when not NULL, then the ReLU backward
+// of the layer whose ReLU output is inp: (pooled + dskip) * relu'(inp), pool.c's operations in its
+// order. The bias gradient is the bias_act_backward_dbias kernel over dinp afterwards (CudaBackend).
+extern "C" __global__ void maxpool2d_relu_backward(float *dinp, const float *dout, const float *dskip,
+                                                   const float *inp, int N, int C, int H, int W) {
+    DN_GRID_STRIDE(e, (long long)N * C * H * W) {
+        float g = pool_backward_element(e, dout, inp, H, W);
+        if (dskip) g = g + dskip[e];
+        dinp[e] = g * (inp[e] > 0.0f ? 1.0f : 0.0f);
+    }
 }

@@ -74,15 +74,22 @@ void conv2d_backward_bias(float *dbias, const float *dout, int N, int K, int H, 
 void maxpool2d_forward(float *out, const float *inp, int N, int C, int H, int W);
 void maxpool2d_backward(float *dinp, const float *dout, const float *inp, int N, int C, int H, int W);
 /* maxpool2d_backward and then the ReLU backward (with bias gradient) of the layer whose ReLU output
- * is inp, in one pass: dinp = relu'(inp) * maxpool2d_backward(dout, inp); dbias (C) = sum over
- * N,H,W of dinp, or skipped when NULL. The same numbers as the two ops one after the other. */
-void maxpool2d_relu_backward(float *dinp, float *dbias, const float *dout, const float *inp,
-                             int N, int C, int H, int W);
+ * is inp, in one pass: dinp = relu'(inp) * (maxpool2d_backward(dout, inp) + dskip), where dskip
+ * (N,C,H,W) is the gradient of a skip connection that also reads inp, or NULL for none; dbias (C) =
+ * sum over N,H,W of dinp, or skipped when NULL. The same numbers as maxpool2d_backward, add and
+ * bias_act_backward one after the other. */
+void maxpool2d_relu_backward(float *dinp, float *dbias, const float *dout, const float *dskip,
+                             const float *inp, int N, int C, int H, int W);
 
 /* ---- 2x nearest upsample (upsample.c) ----
  * inp (N,C,H,W), out (N,C,2H,2W); dinp (N,C,H,W) = sum of the 2x2 block of dout. */
 void upsample2d_forward(float *out, const float *inp, int N, int C, int H, int W);
 void upsample2d_backward(float *dinp, const float *dout, int N, int C, int H, int W);
+
+/* ---- elementwise sum (add.c) ----
+ * out (n) = a + b; out may alias a or b. A skip connection's forward; its backward is dout for both
+ * inputs, and at the fork the two gradients are summed with add again. */
+void add(float *out, const float *a, const float *b, int64_t n);
 
 /* ---- losses (loss.c) ----
  * Fused sigmoid + binary cross-entropy on logits x, target t in [0,1], both (N,D):

@@ -33,34 +33,44 @@ void maxpool2d_forward(float *out, const float *inp, int N, int C, int H, int W)
     }
 }
 
-/* One plane of maxpool2d_backward: d (H,W) from g (H/2,W/2) and x (H,W). With relu set, the
- * gradient is also multiplied by relu'(winner) (x is a ReLU's output; winner > 0). Inlined into
- * each caller with relu a constant, so each gets its own loop. */
+static inline float relu_grad(float y) { return y > 0.0f ? 1.0f : 0.0f; }
+
+/* One plane of maxpool2d_backward: d (H,W) from g (H/2,W/2) and x (H,W). With relu set, each
+ * element is then multiplied by relu'(x) (x is a ReLU's output), after adding s (H,W), the
+ * gradient of a skip connection that also reads x, when skip is set: d = (pooled + s) * relu'(x),
+ * the operations of maxpool2d_backward, add and bias_act_backward in their order. Inlined into each
+ * caller with relu and skip constants, so each gets its own loop. */
 __attribute__((always_inline))
-static inline void pool_backward_plane(float *d, const float *x, const float *g, int H, int W, int relu) {
+static inline void pool_backward_plane(float *d, const float *x, const float *g, const float *s,
+                                       int H, int W, int relu, int skip) {
     const int Ho = H / 2, Wo = W / 2;
+#define POOL_OUT(k, pooled) (skip ? ((pooled) + s[k]) * relu_grad(x[k]) : (pooled))
     /* every element of a window row pair is written (the winner gets the gradient, the rest 0);
-     * only an odd last row/column, outside every window, needs clearing */
-    if (H & 1) memset(d + (size_t)(H - 1) * W, 0, sizeof(float) * (size_t)W);
+     * an odd last row/column lies outside every window: 0, plus the skip's gradient */
+    if (H & 1)
+        for (size_t k = (size_t)(H - 1) * W; k < (size_t)H * W; k++) d[k] = POOL_OUT(k, 0.0f);
     for (int i = 0; i < Ho; i++) {
         const float *restrict r0 = x + (size_t)(2 * i) * W, *restrict r1 = r0 + W;
         const float *restrict gr = g + (size_t)i * Wo;
         float *restrict d0 = d + (size_t)(2 * i) * W, *restrict d1 = d0 + W;
+        const size_t k0 = (size_t)(2 * i) * W, k1 = k0 + W;
         for (int j = 0; j < Wo; j++) {
             const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], e = r1[2 * j + 1], v = gr[j];
             /* the same comparisons, in the same order, as the forward's first-maximum rule; the
              * gradient passes to the last window element that beat the running maximum */
             const float m1 = b > a ? b : a, m2 = c > m1 ? c : m1, m3 = e > m2 ? e : m2;
-            float rest = relu ? (m3 > 0.0f ? v * 1.0f : v * 0.0f) : v;
-            d1[2 * j + 1] = e > m2 ? rest : 0.0f;
+            /* without a skip only the winner can be non-zero, so only its relu' matters */
+            float rest = relu && !skip ? (m3 > 0.0f ? v * 1.0f : v * 0.0f) : v;
+            d1[2 * j + 1] = POOL_OUT(k1 + 2 * j + 1, e > m2 ? rest : 0.0f);
             rest = e > m2 ? 0.0f : rest;
-            d1[2 * j] = c > m1 ? rest : 0.0f;
+            d1[2 * j] = POOL_OUT(k1 + 2 * j, c > m1 ? rest : 0.0f);
             rest = c > m1 ? 0.0f : rest;
-            d0[2 * j + 1] = b > a ? rest : 0.0f;
-            d0[2 * j] = b > a ? 0.0f : rest;
+            d0[2 * j + 1] = POOL_OUT(k0 + 2 * j + 1, b > a ? rest : 0.0f);
+            d0[2 * j] = POOL_OUT(k0 + 2 * j, b > a ? 0.0f : rest);
         }
-        if (W & 1) { d0[W - 1] = 0.0f; d1[W - 1] = 0.0f; }
+        if (W & 1) { d0[W - 1] = POOL_OUT(k0 + W - 1, 0.0f); d1[W - 1] = POOL_OUT(k1 + W - 1, 0.0f); }
     }
+#undef POOL_OUT
 }
 
 // dinp (N,C,H,W), dout (N,C,H/2,W/2), inp (N,C,H,W)
@@ -69,12 +79,14 @@ void maxpool2d_backward(float *dinp, const float *dout, const float *inp, int N,
     const int Ho = H / 2, Wo = W / 2;
     #pragma omp parallel for schedule(static) if ((long)N * C * H * W > 65536)
     for (long p = 0; p < (long)N * C; p++)
-        pool_backward_plane(dinp + (size_t)p * H * W, inp + (size_t)p * H * W, dout + (size_t)p * Ho * Wo, H, W, 0);
+        pool_backward_plane(dinp + (size_t)p * H * W, inp + (size_t)p * H * W, dout + (size_t)p * Ho * Wo, NULL,
+                            H, W, 0, 0);
 }
 
 /* maxpool2d_backward followed by the ReLU backward of the layer that produced inp (inp is that
  * ReLU's output) and its bias gradient, in one pass per plane while the plane is in cache:
- * dinp = relu'(inp) * maxpool2d_backward(dout, inp); dbias (C) = sum over N,H,W of dinp (skipped
+ * dinp = relu'(inp) * (maxpool2d_backward(dout, inp) + dskip), dskip (N,C,H,W) the gradient of a
+ * skip connection from inp, or NULL for none; dbias (C) = sum over N,H,W of dinp (skipped
  * when NULL). Plane sums: element i into partial i % 8, added pairwise in a fixed order, then the
  * planes of a channel in order over n in double: the same numbers as maxpool2d_backward and then
  * bias_act_backward (ReLU), for any thread count. */
@@ -89,15 +101,16 @@ static float plane_sum8(const float *restrict g, int HW) {
 
 // dinp (N,C,H,W), dbias (C) or NULL, dout (N,C,H/2,W/2), inp (N,C,H,W)
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void maxpool2d_relu_backward(float *dinp, float *dbias, const float *dout, const float *inp,
-                             int N, int C, int H, int W) {
+void maxpool2d_relu_backward(float *dinp, float *dbias, const float *dout, const float *dskip,
+                             const float *inp, int N, int C, int H, int W) {
     const int Ho = H / 2, Wo = W / 2, HW = H * W;
     float *sums = dbias ? malloc(sizeof(float) * (size_t)N * C) : NULL;
     if (dbias && !sums) abort();   /* a few KB */
     #pragma omp parallel for schedule(static) if ((long)N * C * H * W > 65536)
     for (long p = 0; p < (long)N * C; p++) {
         float *d = dinp + (size_t)p * HW;
-        pool_backward_plane(d, inp + (size_t)p * HW, dout + (size_t)p * Ho * Wo, H, W, 1);
+        if (dskip) pool_backward_plane(d, inp + (size_t)p * HW, dout + (size_t)p * Ho * Wo, dskip + (size_t)p * HW, H, W, 1, 1);
+        else pool_backward_plane(d, inp + (size_t)p * HW, dout + (size_t)p * Ho * Wo, NULL, H, W, 1, 0);
         if (sums) sums[p] = plane_sum8(d, HW);
     }
     if (!sums) return;

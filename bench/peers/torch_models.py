@@ -11,6 +11,7 @@ model files written by either side can be evaluated by the other.
            d1 Linear(L,256) ReLU, d2 Linear(256,784)                  (L = 16; z = mu when evaluating)
     conv   e1 Conv3x3(1,32) ReLU, MaxPool2, e2 Conv3x3(32,32) ReLU, MaxPool2 |
            d1 Conv3x3(32,32) ReLU, Upsample2, d2 Conv3x3(32,32) ReLU, Upsample2, d3 Conv3x3(32,1)
+    skip   conv's layers, with d2 reading Upsample2(d1) + e2 and d3 reading Upsample2(d2) + e1
 
 Every model outputs logits; the denoised image is their sigmoid. Recipe: Adam (lr 1e-3,
 betas 0.9/0.999, eps 1e-8), batch 128, reshuffled every epoch, fresh Gaussian noise (sigma 0.5,
@@ -171,6 +172,17 @@ class ConvAE(nn.Module):
         return F.binary_cross_entropy_with_logits(self(x), target)
 
 
+class SkipAE(ConvAE):
+    """ConvAE with additive skips: each upsampled decoder map plus the encoder's ReLU map of its size."""
+
+    def forward(self, x):
+        s1 = F.relu(self.e1(x))                                   # 28
+        s2 = F.relu(self.e2(F.max_pool2d(s1, 2)))                 # 14
+        h = F.relu(self.d1(F.max_pool2d(s2, 2)))                  # 7
+        h = F.relu(self.d2(F.interpolate(h, scale_factor=2, mode="nearest") + s2))
+        return self.d3(F.interpolate(h, scale_factor=2, mode="nearest") + s1)
+
+
 def make_model(kind, hidden=256, latent=None, conv_width=32):
     if kind == "dense":
         return DenseAE(hidden, 64 if latent is None else latent)
@@ -178,7 +190,9 @@ def make_model(kind, hidden=256, latent=None, conv_width=32):
         return VAE(hidden, 16 if latent is None else latent)
     if kind == "conv":
         return ConvAE(conv_width)
-    raise ValueError(f"unknown model {kind!r} (expected dense, vae or conv)")
+    if kind == "skip":
+        return SkipAE(conv_width)
+    raise ValueError(f"unknown model {kind!r} (expected dense, vae, conv or skip)")
 
 
 def make_optimizer(model):
@@ -244,14 +258,14 @@ def load_model_file(path):
 
 def model_metadata(kind, model):
     sd = model.state_dict()
-    if kind == "conv":
+    if kind in ("conv", "skip"):
         hidden, latent, width = 256, 64, sd["e1.weight"].shape[0]
     else:
         hidden = sd["e1.weight"].shape[0]
         latent = sd["mu.weight" if kind == "vae" else "e2.weight"].shape[0]
         width = 32
     return {"format": "denoise-model", "version": "1", "model": kind, "channels": 1, "height": 28,
-            "width": 28, "hidden": hidden, "latent": latent, "conv_width": width,
+            "width": 28, "hidden": hidden, "latent": latent, "conv_width": width, "conv_depth": 2,
             "noise": f"gaussian:{NOISE_SIGMA}", "trained_by": f"torch {torch.__version__}"}
 
 
@@ -475,7 +489,7 @@ def main(argv=None):
         s.add_argument("--json", help="also write the results to this JSON file")
 
     t = sub.add_parser("train", help="train one model and report the test PSNR")
-    t.add_argument("--model", choices=["dense", "vae", "conv"], required=True)
+    t.add_argument("--model", choices=["dense", "vae", "conv", "skip"], required=True)
     t.add_argument("--epochs", type=int, default=1)
     t.add_argument("--train-size", type=int, default=0, help="first N training images (default all 60000)")
     t.add_argument("--batch", type=int, default=128)
@@ -486,7 +500,7 @@ def main(argv=None):
     common(t)
 
     s = sub.add_parser("speed", help="training and inference throughput")
-    s.add_argument("--model", choices=["dense", "vae", "conv"], required=True)
+    s.add_argument("--model", choices=["dense", "vae", "conv", "skip"], required=True)
     s.add_argument("--batch", type=int, default=128)
     s.add_argument("--steps", type=int, default=50, help="timed training steps")
     s.add_argument("--warmup", type=int, default=5, help="untimed training steps first")

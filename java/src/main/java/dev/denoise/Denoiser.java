@@ -6,7 +6,6 @@ import dev.denoise.io.Images;
 import dev.denoise.model.Autoencoder;
 import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelFiles;
-import dev.denoise.model.ModelKind;
 
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
@@ -19,21 +18,49 @@ import java.nio.file.Path;
  *
  * <p>Why the tiles give the whole-image answer: a tile's output is wrong only within the model's
  * receptive radius of a cut edge (there it sees zero padding instead of the neighbouring pixels),
- * so that {@link #MARGIN} gets weight 0 and the ramp between two tiles lies past it; tiles start
- * at multiples of 4, so their pooling grid is the whole image's. For H and W divisible by 4 the
- * tiled result is the whole-image result up to rounding.
+ * so that margin gets weight 0 and the ramp between two tiles lies past it; tiles start at
+ * multiples of 2^depth, so their pooling grid is the whole image's. For H and W divisible by
+ * 2^depth the tiled result is the whole-image result up to rounding.
  */
 public final class Denoiser implements AutoCloseable {
+    /** Width of the linear ramp between tiles. */
+    static final int BLEND = 8;
+    /** Smallest tile side: large enough that the margins waste little of each tile. */
+    static final int MIN_TILE = 256;
+
     /**
-     * Tile side for the conv model (a multiple of 4). MARGIN: at least the receptive radius of the
-     * conv autoencoder (3×3 convolutions at scales 1, 2, 4, 2, 1, and the pool windows: 19 pixels),
-     * rounded up to a multiple of 4. BLEND: width of the linear ramp between tiles.
+     * Where tiles are cut for a conv model of some depth: margin, the receptive radius rounded up to
+     * a multiple of 2^depth (outputs nearer a cut get weight 0); tile, a multiple of 2^depth at least
+     * four margins wide; step, the distance between tile starts (a multiple of 2^depth too).
      */
-    static final int TILE = 256, MARGIN = 24, BLEND = 8, OVERLAP = 2 * MARGIN + BLEND;
+    record Tiling(int tile, int margin, int step) {
+        static Tiling of(int depth) {
+            int m = ModelConfig.sizeMultiple(depth);
+            int margin = roundUp(ModelConfig.receptiveRadius(depth), m);
+            int tile = Math.max(MIN_TILE, roundUp(4 * margin, m));
+            return new Tiling(tile, margin, tile - roundUp(2 * margin + BLEND, m));
+        }
+
+        /**
+         * Blend weight at position p of a tile, on sides that have a neighbour: 0 within the margin
+         * of the cut, then a ramp over BLEND pixels. Outputs are divided by the summed weights, so
+         * tiles that overlap by more than a step (the last of a row) still blend exactly.
+         */
+        float ramp(int p, boolean before, boolean after) {
+            float r = 1f;
+            if (before) r = Math.min(r, Math.clamp((p - margin + 0.5f) / BLEND, 0f, 1f));
+            if (after) r = Math.min(r, Math.clamp((tile - margin - p - 0.5f) / BLEND, 0f, 1f));
+            return r;
+        }
+
+        private static int roundUp(int v, int m) {
+            return (v + m - 1) / m * m;
+        }
+    }
 
     private final Autoencoder model;
     private final boolean owned;
-    private Autoencoder tiler; // conv model sized TILE×TILE sharing the weights, made on first use
+    private Autoencoder tiler; // the model at tile size sharing the weights, made on first use
 
     public Denoiser(Autoencoder model) {
         this(model, false);
@@ -76,61 +103,60 @@ public final class Denoiser implements AutoCloseable {
         if (img.height() == c.height() && img.width() == c.width()) {
             return new Images.Image(img.channels(), img.height(), img.width(), denoise(img.pixels()));
         }
-        if (c.kind() != ModelKind.CONV) {
+        if (!c.kind().convolutional()) {
             throw new IllegalArgumentException("a " + c.kind().id() + " model takes " + c.height() + "x" + c.width()
-                    + " images only, this one is " + img.height() + "x" + img.width() + " (the conv model takes any size)");
+                    + " images only, this one is " + img.height() + "x" + img.width()
+                    + " (the conv and skip models take any size)");
         }
         return new Images.Image(img.channels(), img.height(), img.width(), tiled(img));
     }
 
     private float[] tiled(Images.Image img) {
         int ch = img.channels(), h = img.height(), w = img.width();
-        if (tiler == null) tiler = sharingWeights(TILE, TILE);
+        Tiling g = Tiling.of(model.config().convDepth());
+        int side = g.tile();
+        if (tiler == null) tiler = sharingWeights(side, side);
         float[] acc = new float[ch * h * w], wsum = new float[h * w];
-        float[] tile = new float[ch * TILE * TILE];
-        int step = TILE - OVERLAP;
-        for (int y0 = 0; y0 < h; y0 += step) {
-            for (int x0 = 0; x0 < w; x0 += step) {
-                int ty = Math.min(y0, Math.max(0, h - TILE)), tx = Math.min(x0, Math.max(0, w - TILE));
+        float[] tile = new float[ch * side * side];
+        /* the last tile of a row or column is pulled back to the edge, kept on the pooling grid
+         * (so it may overhang the edge by less than 2^depth pixels, filled by replication) */
+        int lastY = alignUp(Math.max(0, h - side)), lastX = alignUp(Math.max(0, w - side));
+        for (int y0 = 0; ; y0 += g.step()) {
+            int ty = Math.min(y0, lastY);
+            for (int x0 = 0; ; x0 += g.step()) {
+                int tx = Math.min(x0, lastX);
                 for (int c = 0; c < ch; c++)
-                    for (int y = 0; y < TILE; y++)
-                        for (int x = 0; x < TILE; x++) {
+                    for (int y = 0; y < side; y++)
+                        for (int x = 0; x < side; x++) {
                             int sy = Math.min(h - 1, ty + y), sx = Math.min(w - 1, tx + x); // replicate past the edge
-                            tile[(c * TILE + y) * TILE + x] = img.pixels()[(c * h + sy) * w + sx];
+                            tile[(c * side + y) * side + x] = img.pixels()[(c * h + sy) * w + sx];
                         }
-                float[] out = run(tiler, tile, ch, TILE, TILE);
-                for (int y = 0; y < TILE && ty + y < h; y++) {
-                    float wy = ramp(y, ty > 0, ty + TILE < h);
-                    for (int x = 0; x < TILE && tx + x < w; x++) {
-                        float wt = wy * ramp(x, tx > 0, tx + TILE < w);
+                float[] out = run(tiler, tile, ch, side, side);
+                for (int y = 0; y < side && ty + y < h; y++) {
+                    float wy = g.ramp(y, ty > 0, ty + side < h);
+                    for (int x = 0; x < side && tx + x < w; x++) {
+                        float wt = wy * g.ramp(x, tx > 0, tx + side < w);
                         wsum[(ty + y) * w + tx + x] += wt;
-                        for (int c = 0; c < ch; c++) acc[(c * h + ty + y) * w + tx + x] += wt * out[(c * TILE + y) * TILE + x];
+                        for (int c = 0; c < ch; c++) acc[(c * h + ty + y) * w + tx + x] += wt * out[(c * side + y) * side + x];
                     }
                 }
-                if (x0 >= w - TILE) break;
+                if (tx == lastX) break;
             }
-            if (y0 >= h - TILE) break;
+            if (ty == lastY) break;
         }
         for (int c = 0; c < ch; c++)
             for (int i = 0; i < h * w; i++) acc[c * h * w + i] /= wsum[i];
         return acc;
     }
 
-    /**
-     * Blend weight at position p of a tile, on sides that have a neighbour: 0 within MARGIN of the
-     * cut, then a ramp over BLEND pixels. Two neighbours' ramps sum to 1 where tiles sit a step apart.
-     */
-    static float ramp(int p, boolean before, boolean after) {
-        float r = 1f;
-        if (before) r = Math.min(r, Math.clamp((p - MARGIN + 0.5f) / BLEND, 0f, 1f));
-        if (after) r = Math.min(r, Math.clamp((TILE - MARGIN - p - 0.5f) / BLEND, 0f, 1f));
-        return r;
+    /** Up to the model's pooling grid (tile starts must lie on it). */
+    private int alignUp(int v) {
+        return Tiling.roundUp(v, model.config().sizeMultiple());
     }
 
     private Autoencoder sharingWeights(int h, int w) {
         ModelConfig c = model.config();
-        ModelConfig t = new ModelConfig(c.kind(), c.channels(), h, w, c.hidden(), c.latent(), c.convWidth());
-        Autoencoder m = Autoencoder.create(model.backend(), t, 1);
+        Autoencoder m = Autoencoder.create(model.backend(), c.withSize(h, w), 1);
         model.backend().copy(m.parameters().values(), model.parameters().values());
         return m;
     }

@@ -15,21 +15,23 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Large pictures run through the conv model in overlapping tiles; for sizes the whole-image model
- * can take (H, W divisible by 4) the tiled result is that model's result: no seams, no border
- * effects at the cuts. 1e-5 absolute allows for the blend's rounding (outputs are in [0, 1]).
+ * Large pictures run through the conv and skip models in overlapping tiles; for sizes the
+ * whole-image model can take (H, W divisible by 2^depth) the tiled result is that model's result:
+ * no seams, no border effects at the cuts, for every depth (the margin grows with the receptive
+ * field). 1e-5 absolute allows for the blend's rounding (outputs are in [0, 1]).
  */
 class TilingTest {
-    @ParameterizedTest(name = "{0}x{1}x{2}")
-    @CsvSource({"1, 300, 412", "3, 260, 256", "1, 520, 604"})
-    void tiled_equals_whole_image(int c, int h, int w) {
+    @ParameterizedTest(name = "{0} depth {1}, {2}x{3}x{4}")
+    @CsvSource({"conv, 2, 1, 300, 412", "conv, 2, 3, 260, 256", "conv, 2, 1, 520, 604", "skip, 2, 3, 300, 412",
+            "skip, 1, 1, 270, 302", "skip, 3, 1, 520, 608"})
+    void tiled_equals_whole_image(String kind, int depth, int c, int h, int w) {
         Backend cpu = SharedCpu.get();
         SplittableRandom rng = new SplittableRandom(h * 31L + w);
         float[] px = new float[c * h * w];
         for (int i = 0; i < px.length; i++) px[i] = (float) rng.nextDouble();
-        ModelConfig small = ModelConfig.defaults(ModelKind.CONV, c, 28, 28);
+        ModelConfig small = ModelConfig.defaults(ModelKind.parse(kind), c, 32, 32).withConvDepth(depth).withConvWidth(8);
         try (Autoencoder model = Autoencoder.create(cpu, small, 1);
-             Autoencoder whole = Autoencoder.create(cpu, ModelConfig.defaults(ModelKind.CONV, c, h, w), 1);
+             Autoencoder whole = Autoencoder.create(cpu, small.withSize(h, w), 1);
              Denoiser tiles = new Denoiser(model)) {
             model.initialise(5);
             cpu.copy(whole.parameters().values(), model.parameters().values());

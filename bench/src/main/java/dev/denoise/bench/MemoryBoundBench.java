@@ -83,7 +83,7 @@ public class MemoryBoundBench {
 
     @Benchmark
     public void maxpool2d_relu_backward(Blackhole bh) {
-        b.maxpool2d_relu_backward(dbig, dbias, dsmall, big);
+        b.maxpool2d_relu_backward(dbig, dbias, dsmall, null, big);
         b.synchronize();
         bh.consume(dbig);
     }

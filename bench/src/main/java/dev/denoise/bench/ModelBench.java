@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class ModelBench {
-    @Param({"dense", "vae", "conv"})
+    @Param({"dense", "vae", "conv", "skip"})
     public String model;
 
     @Param({"cpu"})

@@ -77,14 +77,24 @@ public interface Backend extends AutoCloseable {
 
     /**
      * maxpool2d_backward, then the ReLU backward of the layer whose ReLU output is inp: dinp =
-     * relu'(inp) * maxpool2d_backward(dout, inp), dbias (C) = its sum over N, H, W (or null). One
-     * pass instead of two over the (larger) unpooled gradient; the same numbers as the two ops.
+     * relu'(inp) * (maxpool2d_backward(dout, inp) + dskip), dbias (C) = its sum over N, H, W (or
+     * null). dskip (inp's shape) is the gradient of a skip connection that also reads inp, or null.
+     * One pass instead of three over the (larger) unpooled gradient; the same numbers as
+     * maxpool2d_backward, add and bias_act_backward.
      */
-    void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor inp);
+    void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor dskip, Tensor inp);
 
     void upsample2d_forward(Tensor out, Tensor inp);
 
     void upsample2d_backward(Tensor dinp, Tensor dout);
+
+    // ---- elementwise sum ----
+
+    /**
+     * out = a + b, all one shape; out may be a or b. A skip connection's forward; its backward hands
+     * dout to both inputs unchanged, and where a tensor feeds two layers, add sums their gradients.
+     */
+    void add(Tensor out, Tensor a, Tensor b);
 
     // ---- losses, per image: first dimension N, the rest flattened to D ----
 

@@ -52,6 +52,12 @@ public final class Checks {
         return new int[] {m, n, k, as[1], bs[1], cs[1]};
     }
 
+    /** out, a and b of one shape (an elementwise op). */
+    public static void add(String op, Tensor out, Tensor a, Tensor b) {
+        same(op, "a", a, out);
+        same(op, "b", b, out);
+    }
+
     /** {N, C, HW}: tensors (N, C, ...) with bias (C). */
     public static int[] biasAct(String op, Tensor out, Tensor inp, Tensor bias) {
         same(op, "out", out, inp);

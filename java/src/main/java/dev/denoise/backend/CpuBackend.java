@@ -226,12 +226,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor inp) {
-        enter(dinp, dbias, dout, inp);
+    public void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor dskip, Tensor inp) {
+        enter(dinp, dbias, dout, dskip, inp);
         Checks.same("maxpool2d_relu_backward", "dinp", dinp, inp);
+        if (dskip != null) Checks.same("maxpool2d_relu_backward", "dskip", dskip, inp);
         int[] d = Checks.pool2("maxpool2d_relu_backward", inp, dout);
         if (dbias != null) Checks.shape("maxpool2d_relu_backward", "dbias", dbias, d[1]);
-        DenoiseNative.maxpool2d_relu_backward(dinp.memory(), mem(dbias), dout.memory(), inp.memory(),
+        DenoiseNative.maxpool2d_relu_backward(dinp.memory(), mem(dbias), dout.memory(), mem(dskip), inp.memory(),
                 d[0], d[1], d[2], d[3]);
     }
 
@@ -247,6 +248,13 @@ public final class CpuBackend implements Backend {
         enter(dinp, dout);
         int[] d = Checks.upsample2("upsample2d_backward", dout, dinp);
         DenoiseNative.upsample2d_backward(dinp.memory(), dout.memory(), d[0], d[1], d[2], d[3]);
+    }
+
+    @Override
+    public void add(Tensor out, Tensor a, Tensor b) {
+        enter(out, a, b);
+        Checks.add("add", out, a, b);
+        DenoiseNative.add(out.memory(), a.memory(), b.memory(), out.numel());
     }
 
     @Override

@@ -7,6 +7,7 @@ import dev.denoise.eval.Evaluation;
 import dev.denoise.io.Images;
 import dev.denoise.metrics.Baselines;
 import dev.denoise.model.Autoencoder;
+import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelFiles;
 import dev.denoise.model.ModelKind;
 import dev.denoise.model.VariationalAutoencoder;
@@ -28,12 +29,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * denoise compare — the main job: trains dense, vae and conv with one recipe, scores them and the
+ * denoise compare — the main job: trains dense, vae, conv and skip with one recipe, scores them and the
  * classical baselines on the same noisy test images, and writes report.html, metrics.json and the
  * pictures. Defaults finish in a few minutes on two CPU cores.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true,
-        description = "Train dense, vae and conv, evaluate them and the classical baselines on the test set, "
+        description = "Train dense, vae, conv and skip, evaluate them and the classical baselines on the test set, "
                 + "and write OUT/report.html, OUT/metrics.json and pictures.")
 final class CompareCommand implements Runnable {
     static final int SAMPLES = 8;
@@ -58,8 +59,13 @@ final class CompareCommand implements Runnable {
             description = "VAE latent size; 2 also draws the latent manifold. Default: ${DEFAULT-VALUE}.")
     int vaeLatent;
 
-    @Option(names = "--models", defaultValue = "dense,vae,conv", split = ",", description = "Models to compare.")
+    @Option(names = "--models", split = ",", paramLabel = "M,M,...",
+            description = "Models to compare. Default: dense,vae,conv,skip; with --dataset DIR conv,skip.")
     List<String> models;
+
+    @Option(names = "--test", paramLabel = "DIR",
+            description = "With --dataset DIR: the folder of pictures to score (whole pictures, tiled).")
+    Path test;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of everything random. Default: ${DEFAULT-VALUE}.")
     long seed;
@@ -73,22 +79,48 @@ final class CompareCommand implements Runnable {
     @Mixin
     Options.Device device;
 
+    @Mixin
+    Options.Architecture arch;
+
+    @Mixin
+    Options.Patches pictures;
+
     @Override
     public void run() {
         // Everything that can be refused is refused here, before data is read or OUT is made.
-        List<ModelKind> kinds = kinds(models);
-        TrainConfig cfg = TrainCommand.config(epochs, batch, lr, seed, data.validate());
+        Path folder = data.folder();
+        List<ModelKind> kinds = kinds(models != null ? models
+                : folder == null ? List.of("dense", "vae", "conv", "skip") : List.of("conv", "skip"));
+        TrainConfig cfg = TrainCommand.config(epochs, batch, lr, seed, folder == null ? data.validate() : data.noise());
+        if (folder != null) {
+            ComparePictures.validate(kinds, test);
+            arch.validate();
+            pictures.validate(kinds, arch.convDepth);
+            device.validate();
+            OutputDir.check("--out", out);
+            try (Backend backend = device.open()) {
+                ComparePictures.run(backend, device.note(), kinds, arch, pictures, folder, test, cfg, out);
+            }
+            return;
+        }
+        if (test != null) throw new IllegalArgumentException("--test goes with --dataset DIR (a folder of pictures)");
         Noise noise = cfg.noise();
         Ranges.check("--train-size", trainSize, 0, Ranges.NO_LIMIT);
         Ranges.check("--test-size", testSize, 0, Ranges.NO_LIMIT);
         Ranges.check("--vae-latent", vaeLatent, 1, TrainCommand.MAX_LATENT);
+        arch.validate();
+        List<ModelConfig> configs = new ArrayList<>();
+        for (ModelKind kind : kinds) {
+            configs.add(arch.config(kind, DatasetChoice.CHANNELS, DatasetChoice.SIDE, DatasetChoice.SIDE,
+                    kind == ModelKind.VAE ? vaeLatent : null));
+        }
         device.validate();
         OutputDir.check("--out", out);
         data.requireFiles();
         Dataset[] split = DatasetChoice.split(DatasetChoice.train(data.dataset), trainSize);
         Dataset test = DatasetChoice.test(data.dataset);
         if (testSize > 0) test = test.first(Math.min(testSize, test.count()));
-        int c = test.channels(), h = test.height(), w = test.width(), size = c * h * w;
+        int c = test.channels(), h = test.height(), w = test.width();
 
         try (Backend backend = device.open()) {
             OutputDir.prepare(out);
@@ -112,11 +144,12 @@ final class CompareCommand implements Runnable {
             Map<String, Comparison.ModelResult> results = new LinkedHashMap<>();
             List<Images.Image> samples = List.of(), manifold = List.of();
             int side = 0;
-            for (ModelKind kind : kinds) {
+            for (ModelConfig mc : configs) {
+                ModelKind kind = mc.kind();
                 Path dir = out.resolve(kind.id());
                 OutputDir.prepare(dir);
-                TrainCommand.Result r = TrainCommand.train(backend, kind, kind == ModelKind.VAE ? vaeLatent : null,
-                        TrainingSet.of(split[0]), split[1], cfg, dir, false, Map.of("dataset", data.dataset));
+                TrainCommand.Result r = TrainCommand.train(backend, mc, TrainingSet.of(split[0]), split[1], cfg, dir,
+                        false, Map.of("dataset", data.dataset));
                 try (Autoencoder m = ModelFiles.load(dir.resolve("model.safetensors"), backend, 256)) {
                     Evaluation.Denoised d = Evaluation.denoise(m, noisy, test.count());
                     Evaluation.Scores s = Evaluation.score(d.images(), test);
@@ -147,6 +180,8 @@ final class CompareCommand implements Runnable {
             config.put("lr", lr);
             config.put("seed", seed);
             config.put("vae_latent", vaeLatent);
+            config.put("conv_width", arch.convWidth != null ? arch.convWidth : "32 conv, 16 skip (doubling per level)");
+            config.put("conv_depth", arch.convDepth);
             config.put("device", backend.describe());
             Report.write(out, new Comparison(noisyQ, baselines, results, config, rowNames, rows, samples, manifold, side));
             System.out.printf("noisy input: PSNR %.2f dB, SSIM %.4f; report: %s%n", noisyQ.psnr(), noisyQ.ssim(),
@@ -159,13 +194,13 @@ final class CompareCommand implements Runnable {
     /** The --models list: known names, none empty, at least one; repeats count once. */
     static List<ModelKind> kinds(List<String> names) {
         if (names == null || names.isEmpty()) {
-            throw new IllegalArgumentException("--models: no model given (expected dense, vae or conv)");
+            throw new IllegalArgumentException("--models: no model given (expected dense, vae, conv or skip)");
         }
         List<ModelKind> kinds = new ArrayList<>();
         for (String name : names) {
             if (name.isBlank()) {
                 throw new IllegalArgumentException("--models: empty entry in '" + String.join(",", names)
-                        + "' (expected a comma-separated list of dense, vae, conv)");
+                        + "' (expected a comma-separated list of dense, vae, conv, skip)");
             }
             ModelKind k = Ranges.parse("--models", () -> ModelKind.parse(name.trim()));
             if (!kinds.contains(k)) kinds.add(k);

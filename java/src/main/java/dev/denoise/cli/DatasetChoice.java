@@ -9,6 +9,8 @@ import java.nio.file.Path;
 final class DatasetChoice {
     /** Validation images held out from the end of the training file (never trained on). */
     static final int VALIDATION = 1000;
+    /** Both named sets are 28×28 grey: known before their files are read. */
+    static final int CHANNELS = 1, SIDE = 28;
 
     private DatasetChoice() {}
 
@@ -25,7 +27,7 @@ final class DatasetChoice {
             case "mnist" -> "mnist";
             case "fashion-mnist", "fashion" -> "fashion-mnist";
             default -> throw new IllegalArgumentException("unknown dataset '" + name
-                    + "' (expected mnist, fashion-mnist, or for train and evaluate a folder of PNG/JPEG pictures)");
+                    + "' (expected mnist, fashion-mnist, or for train, evaluate and compare a folder of PNG/JPEG pictures)");
         };
     }
 

@@ -84,9 +84,9 @@ final class DenoiseCommand implements Runnable {
 
     /** Dense and vae models take their training size only; found here rather than mid-way through the list. */
     private static void requireFits(Path in, Images.Image img, ModelConfig c) {
-        if (c.kind() != ModelKind.CONV && (img.height() != c.height() || img.width() != c.width())) {
+        if (!c.kind().convolutional() && (img.height() != c.height() || img.width() != c.width())) {
             throw new BadInputException(in, "a " + c.kind().id() + " model takes " + c.height() + "x" + c.width()
-                    + " images only, this one is " + img.height() + "x" + img.width() + " (the conv model takes any size)");
+                    + " images only, this one is " + img.height() + "x" + img.width() + " (the conv and skip models take any size)");
         }
     }
 }

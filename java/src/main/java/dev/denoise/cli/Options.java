@@ -6,6 +6,12 @@ import dev.denoise.backend.BackendUnavailableException;
 import dev.denoise.backend.Backends;
 import dev.denoise.cuda.CudaBackend;
 import dev.denoise.cuda.CudaProbe;
+import dev.denoise.data.Dataset;
+import dev.denoise.data.ImageFolder;
+import dev.denoise.data.PatchSampler;
+import dev.denoise.train.TrainingSet;
+import dev.denoise.model.ModelConfig;
+import dev.denoise.model.ModelKind;
 import dev.denoise.train.Noise;
 import picocli.CommandLine.Option;
 
@@ -59,6 +65,94 @@ final class Options {
         /** " (GPU not used: reason)" after an auto fallback, else "". */
         String note() {
             return fallbackReason == null ? "" : " (GPU not used: " + fallbackReason + ")";
+        }
+    }
+
+    /** The conv and skip models' layer sizes (dense and vae ignore them). */
+    static final class Architecture {
+        /** Widest --conv-width: beyond it one 256×256 tile's activations pass a gigabyte per layer. */
+        static final int MAX_WIDTH = 1024;
+
+        @Option(names = "--conv-width", paramLabel = "F",
+                description = "Channels of the conv model's layers, and of the skip model's full-resolution ones "
+                        + "(doubling per level). Default: 32 for conv, 16 for skip.")
+        Integer convWidth;
+
+        @Option(names = "--conv-depth", defaultValue = "2", paramLabel = "D",
+                description = "Pooling levels of the conv and skip models: images (and --patch) must divide "
+                        + "by 2^D. Default: ${DEFAULT-VALUE}.")
+        int convDepth;
+
+        void validate() {
+            if (convWidth != null) Ranges.check("--conv-width", convWidth, 1, MAX_WIDTH);
+            Ranges.check("--conv-depth", convDepth, 1, ModelConfig.MAX_DEPTH);
+        }
+
+        /**
+         * The model of kind for images c×h×w with these sizes (and the VAE/dense latent when not
+         * null); an image size the depth does not divide is refused naming the option.
+         */
+        ModelConfig config(ModelKind kind, int c, int h, int w, Integer latent) {
+            ModelConfig m = ModelConfig.defaults(kind, c, h, w);
+            if (latent != null) m = m.withLatent(latent);
+            if (!kind.convolutional()) return m;
+            int mult = ModelConfig.sizeMultiple(convDepth);
+            if (h % mult != 0 || w % mult != 0) {
+                throw new IllegalArgumentException("--conv-depth " + convDepth + ": the " + kind.id() + " model needs "
+                        + "images whose sides divide by " + mult + ", these are " + h + "x" + w);
+            }
+            return new ModelConfig(kind, c, h, w, m.hidden(), m.latent(),
+                    convWidth != null ? convWidth : ModelConfig.defaultWidth(kind), convDepth);
+        }
+    }
+
+    /** How a folder of pictures is cut into training patches and held-out pictures (train, compare). */
+    static final class Patches {
+        /** Fixed patches of the held-out pictures scored after every epoch. */
+        static final int VALIDATION_PATCHES = 256;
+
+        @Option(names = "--patch", defaultValue = "64",
+                description = "With --dataset DIR: side of the square training patches (conv, skip: a multiple of "
+                        + "2^depth). Default: ${DEFAULT-VALUE}.")
+        int patch;
+
+        @Option(names = "--patches", defaultValue = "2048",
+                description = "With --dataset DIR: patches cut afresh every epoch. Default: ${DEFAULT-VALUE}.")
+        int patches;
+
+        @Option(names = "--val-files", defaultValue = "1",
+                description = "With --dataset DIR: pictures held out for validation (the last in name order). "
+                        + "Default: ${DEFAULT-VALUE}.")
+        int valFiles;
+
+        /** The ranges, and a patch side the kinds' pooling divides (depth levels for conv and skip). */
+        void validate(java.util.List<ModelKind> kinds, int depth) {
+            int mult = 1;
+            String which = null;
+            for (ModelKind k : kinds) {
+                if (k.convolutional()) {
+                    mult = ModelConfig.sizeMultiple(depth);
+                    which = k.id();
+                }
+            }
+            Ranges.check("--patch", patch, mult, 4096);
+            if (patch % mult != 0) {
+                throw new IllegalArgumentException("--patch must be a multiple of " + mult + " for the " + which
+                        + " model of depth " + depth + ", got " + patch);
+            }
+            Ranges.check("--patches", patches, 1, 1_000_000);
+            Ranges.check("--val-files", valFiles, 0, Ranges.NO_LIMIT);
+        }
+
+        /** Training patches and fixed validation patches (null without --val-files) of a folder. */
+        record Split(TrainingSet train, Dataset validation) {}
+
+        Split load(Path folder, long seed) {
+            ImageFolder[] split = ImageFolder.load(folder).split(valFiles);
+            TrainingSet train = TrainingSet.patches(new PatchSampler(split[0].images(), patch, patches, true), seed);
+            Dataset val = valFiles == 0 ? null : new PatchSampler(split[1].images(), patch, VALIDATION_PATCHES, false)
+                    .epoch(seed, -1); // an epoch number training never uses
+            return new Split(train, val);
         }
     }
 

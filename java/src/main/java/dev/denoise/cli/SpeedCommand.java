@@ -4,7 +4,6 @@ import dev.denoise.backend.Backend;
 import dev.denoise.backend.Tensor;
 import dev.denoise.data.Dataset;
 import dev.denoise.model.Autoencoder;
-import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelKind;
 import dev.denoise.train.Noise;
 import picocli.CommandLine.Command;
@@ -28,7 +27,7 @@ final class SpeedCommand implements Runnable {
     /** Images cycled through by the timed steps when eight batches would be more. */
     static final int POOL = 65_536;
 
-    @Option(names = "--model", required = true, paramLabel = "dense|vae|conv")
+    @Option(names = "--model", required = true, paramLabel = "dense|vae|conv|skip")
     String model;
 
     @Option(names = "--batch", defaultValue = "128")
@@ -47,6 +46,9 @@ final class SpeedCommand implements Runnable {
     int infer;
 
     @Mixin
+    Options.Architecture arch;
+
+    @Mixin
     Options.Device device;
 
     @Override
@@ -57,12 +59,14 @@ final class SpeedCommand implements Runnable {
         Ranges.check("--rounds", rounds, 1, 1_000);
         Ranges.check("--warmup", warmup, 0, 1_000_000);
         Ranges.check("--infer", infer, 0, MAX_INFER);
+        arch.validate();
+        arch.config(kind, 1, 28, 28, null); // refuses a depth 28x28 does not divide, before any work
         device.validate();
         // Eight batches to cycle through, as the PyTorch peer does, but no more than POOL images
         // once batches are large; never fewer than one batch or the inference images.
         float[] pool = images(Math.max(Math.max(batch, infer), Math.min(batch * 8, POOL)));
         int d = 784, poolImages = pool.length / d;
-        try (Backend b = device.open(); Autoencoder m = Autoencoder.create(b, ModelConfig.mnist(kind), batch);
+        try (Backend b = device.open(); Autoencoder m = Autoencoder.create(b, arch.config(kind, 1, 28, 28, null), batch);
              Tensor all = b.allocate(poolImages, 1, 28, 28); Tensor noisy = b.allocate(batch, 1, 28, 28)) {
             m.initialise(1);
             b.write(all, pool);
@@ -89,7 +93,7 @@ final class SpeedCommand implements Runnable {
                     b.describe(), rounds, steps, batch, sorted[rounds - 1], sorted[rounds / 2]);
             if (infer > 0) {
                 try (Tensor in = b.allocate(infer, 1, 28, 28); Tensor out = b.allocate(infer, 1, 28, 28);
-                     Autoencoder im = Autoencoder.create(b, ModelConfig.mnist(kind), Math.min(infer, 1000))) {
+                     Autoencoder im = Autoencoder.create(b, arch.config(kind, 1, 28, 28, null), Math.min(infer, 1000))) {
                     b.copy(im.parameters().values(), m.parameters().values());
                     noise.apply(b, in, all.rows(0, infer), 2, 0);
                     im.reconstruct(in, out);

@@ -2,8 +2,6 @@ package dev.denoise.cli;
 
 import dev.denoise.backend.Backend;
 import dev.denoise.data.Dataset;
-import dev.denoise.data.ImageFolder;
-import dev.denoise.data.PatchSampler;
 import dev.denoise.model.Autoencoder;
 import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelFiles;
@@ -29,7 +27,7 @@ final class TrainCommand implements Runnable {
     /** Largest --latent and --vae-latent: far above useful sizes, low enough to bound the weights' memory. */
     static final int MAX_LATENT = 4096;
 
-    @Option(names = "--model", required = true, paramLabel = "dense|vae|conv", description = "Which autoencoder.")
+    @Option(names = "--model", required = true, paramLabel = "dense|vae|conv|skip", description = "Which autoencoder.")
     String model;
 
     @Option(names = "--epochs", defaultValue = "10", description = "Epochs. Default: ${DEFAULT-VALUE}.")
@@ -63,19 +61,11 @@ final class TrainCommand implements Runnable {
     @Mixin
     Options.Device device;
 
-    @Option(names = "--patch", defaultValue = "64",
-            description = "With --dataset DIR: side of the square training patches (conv: a multiple of 4). "
-                    + "Default: ${DEFAULT-VALUE}.")
-    int patch;
+    @Mixin
+    Options.Architecture arch;
 
-    @Option(names = "--patches", defaultValue = "2048",
-            description = "With --dataset DIR: patches cut afresh every epoch. Default: ${DEFAULT-VALUE}.")
-    int patches;
-
-    @Option(names = "--val-files", defaultValue = "1",
-            description = "With --dataset DIR: pictures held out for validation (the last in name order). "
-                    + "Default: ${DEFAULT-VALUE}.")
-    int valFiles;
+    @Mixin
+    Options.Patches pictures;
 
     @Override
     public void run() {
@@ -85,12 +75,9 @@ final class TrainCommand implements Runnable {
         TrainConfig cfg = config(epochs, batch, lr, seed, folder == null ? data.validate() : data.noise());
         Ranges.check("--train-size", trainSize, 0, Ranges.NO_LIMIT);
         if (latent != null) Ranges.check("--latent", latent, 1, MAX_LATENT);
-        Ranges.check("--patch", patch, kind == ModelKind.CONV ? 4 : 1, 4096);
-        if (kind == ModelKind.CONV && patch % 4 != 0) {
-            throw new IllegalArgumentException("--patch must be a multiple of 4 for the conv model, got " + patch);
-        }
-        Ranges.check("--patches", patches, 1, 1_000_000);
-        Ranges.check("--val-files", valFiles, 0, Ranges.NO_LIMIT);
+        arch.validate();
+        pictures.validate(List.of(kind), arch.convDepth);
+        if (folder == null) arch.config(kind, DatasetChoice.CHANNELS, DatasetChoice.SIDE, DatasetChoice.SIDE, latent);
         device.validate();
         OutputDir.check("--out", out);
         if (folder == null) data.requireFiles();
@@ -102,20 +89,17 @@ final class TrainCommand implements Runnable {
             train = TrainingSet.of(split[0]);
             val = split[1];
         } else {
-            ImageFolder[] split = ImageFolder.load(folder).split(valFiles);
-            train = TrainingSet.patches(new PatchSampler(split[0].images(), patch, patches, true), seed);
-            val = valFiles == 0 ? null : new PatchSampler(split[1].images(), patch, VALIDATION_PATCHES, false)
-                    .epoch(seed, -1); // an epoch number training never uses
+            Options.Patches.Split split = pictures.load(folder, seed);
+            train = split.train();
+            val = split.validation();
         }
+        ModelConfig mc = arch.config(kind, train.channels(), train.height(), train.width(), latent);
         try (Backend backend = device.open()) {
             OutputDir.prepare(out);
             System.out.println("denoise train " + kind.id() + " on " + backend.describe() + device.note());
-            train(backend, kind, latent, train, val, cfg, out, resume, Map.of("dataset", data.dataset));
+            train(backend, mc, train, val, cfg, out, resume, Map.of("dataset", data.dataset));
         }
     }
-
-    /** Fixed patches of the held-out pictures scored after every epoch. */
-    static final int VALIDATION_PATCHES = 256;
 
     /** The recipe from the options shared with compare, each checked against its range; any seed goes. */
     static TrainConfig config(int epochs, int batch, float lr, long seed, Noise noise) {
@@ -126,13 +110,11 @@ final class TrainCommand implements Runnable {
     }
 
     /** Trains and writes model.safetensors and history.json into out; shared with compare. */
-    static Result train(Backend backend, ModelKind kind, Integer latent, TrainingSet train, Dataset val, TrainConfig cfg,
+    static Result train(Backend backend, ModelConfig mc, TrainingSet train, Dataset val, TrainConfig cfg,
                         Path out, boolean resume, Map<String, String> meta) {
-        ModelConfig mc = ModelConfig.defaults(kind, train.channels(), train.height(), train.width());
-        if (latent != null) mc = mc.withLatent(latent);
         try (Autoencoder m = Autoencoder.create(backend, mc, cfg.batch())) {
             Trainer t = new Trainer(m, train, val, cfg, out.resolve("checkpoint.safetensors"),
-                    new ConsoleProgress(kind.id(), System.out));
+                    new ConsoleProgress(mc.kind().id(), System.out));
             List<EpochRecord> history = t.run(resume);
             java.util.Map<String, String> extra = new java.util.LinkedHashMap<>(meta);
             extra.put("noise", cfg.noise().toString());

@@ -65,7 +65,7 @@ public final class CudaBackend implements Backend {
 
     /** Every kernel the backend launches; all are looked up when it opens, so a stale fatbin fails early. */
     static final List<String> KERNELS = List.of("bias_act_forward", "bias_act_backward", "bias_act_backward_dbias",
-            "maxpool2d_forward", "maxpool2d_backward", "maxpool2d_relu_backward", "upsample2d_forward", "upsample2d_backward",
+            "maxpool2d_forward", "maxpool2d_backward", "maxpool2d_relu_backward", "upsample2d_forward", "upsample2d_backward", "add",
             "sigmoid_bce_forward", "sigmoid_bce_backward", "mse_forward", "mse_backward", "psnr_forward",
             "reparam_forward", "reparam_backward", "kl_forward", "kl_backward", "adam_update", "noise_gaussian",
             "noise_salt_pepper", "noise_normal", "sum_scaled", "gather_rows");
@@ -531,12 +531,13 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor inp) {
-        enter(dinp, dbias, dout, inp);
+    public void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor dskip, Tensor inp) {
+        enter(dinp, dbias, dout, dskip, inp);
         Checks.same("maxpool2d_relu_backward", "dinp", dinp, inp);
+        if (dskip != null) Checks.same("maxpool2d_relu_backward", "dskip", dskip, inp);
         int[] d = Checks.pool2("maxpool2d_relu_backward", inp, dout);
         if (dbias != null) Checks.shape("maxpool2d_relu_backward", "dbias", dbias, d[1]);
-        launch("maxpool2d_relu_backward", dinp.numel(), dinp, dout, inp, d[0], d[1], d[2], d[3]);
+        launch("maxpool2d_relu_backward", dinp.numel(), dinp, dout, dskip, inp, d[0], d[1], d[2], d[3]);
         if (dbias != null) launchGrid("bias_act_backward_dbias", d[1], dbias, dinp, d[0], d[1], Math.multiplyExact(d[2], d[3]));
     }
 
@@ -555,6 +556,13 @@ public final class CudaBackend implements Backend {
     }
 
     // ---- losses: forward reductions are one block per image ----
+
+    @Override
+    public void add(Tensor out, Tensor a, Tensor b) {
+        enter(out, a, b);
+        Checks.add("add", out, a, b);
+        launch("add", out.numel(), out, a, b, out.numel());
+    }
 
     @Override
     public void sigmoid_bce_forward(Tensor loss, Tensor logits, Tensor target) {

@@ -21,20 +21,32 @@ import java.util.Map;
  * baseline gets the best it could possibly do, so a model that beats it beats any tuned blur.
  */
 public final class PictureEvaluation {
-    /** Method names in table order; the model's row is last. */
+    /** Baseline names in table order; the models' rows follow. */
     public static final List<String> BASELINES = List.of("noisy", "median3x3", "gaussian");
 
-    /** Scores per method (noisy, median3x3, gaussian, model) for one picture, and its crops. */
+    /** Scores per method (noisy, median3x3, gaussian, then each model) for one picture, and its crops in that order after the clean one. */
     public record Picture(String name, Map<String, Evaluation.Scores> scores, List<Images.Image> crops) {}
+
+    /** What the models took: pictures per second of denoising, by model name. */
+    public record Result(List<Picture> pictures, Map<String, Double> picturesPerSecond) {}
 
     private PictureEvaluation() {}
 
+    /** One model, named by its kind. */
+    public static List<Picture> evaluate(Denoiser denoiser, ImageFolder folder, Noise noise, Backend b, int cropSide) {
+        return evaluate(Map.of(denoiser.model().config().kind().id(), denoiser), folder, noise, b, cropSide).pictures();
+    }
+
     /**
+     * Every model on the same noisy pictures, beside the baselines.
+     *
+     * @param models   by display name, in table order
      * @param cropSide side of the square crop taken from each picture's centre (clipped to the picture)
      */
-    public static List<Picture> evaluate(Denoiser denoiser, ImageFolder folder, Noise noise, Backend b, int cropSide) {
-        String model = denoiser.model().config().kind().id();
+    public static Result evaluate(Map<String, Denoiser> models, ImageFolder folder, Noise noise, Backend b, int cropSide) {
         List<Picture> out = new ArrayList<>();
+        Map<String, Long> nanos = new LinkedHashMap<>();
+        models.keySet().forEach(k -> nanos.put(k, 0L));
         for (int i = 0; i < folder.count(); i++) {
             Images.Image clean = folder.images().get(i);
             int c = clean.channels(), h = clean.height(), w = clean.width();
@@ -43,19 +55,25 @@ public final class PictureEvaluation {
             float[] median = Evaluation.median3x3(noisy, 1, c, h, w);
             double sigma = Baselines.chooseGaussianSigma(noisy, clean.pixels(), 1, c, h, w);
             float[] blur = Evaluation.gaussian(noisy, 1, c, h, w, sigma);
-            float[] denoised = denoiser.denoise(new Images.Image(c, h, w, noisy)).pixels();
             Map<String, Evaluation.Scores> scores = new LinkedHashMap<>();
             scores.put("noisy", Evaluation.score(noisy, one));
             scores.put("median3x3", Evaluation.score(median, one));
             scores.put("gaussian", Evaluation.score(blur, one));
-            scores.put(model, Evaluation.score(denoised, one));
-            List<Images.Image> crops = new ArrayList<>();
-            for (float[] px : List.of(clean.pixels(), noisy, median, blur, denoised)) {
-                crops.add(crop(new Images.Image(c, h, w, px), cropSide));
+            List<float[]> shown = new ArrayList<>(List.of(clean.pixels(), noisy, median, blur));
+            for (Map.Entry<String, Denoiser> m : models.entrySet()) {
+                long t0 = System.nanoTime();
+                float[] denoised = m.getValue().denoise(new Images.Image(c, h, w, noisy)).pixels();
+                nanos.merge(m.getKey(), System.nanoTime() - t0, Long::sum);
+                scores.put(m.getKey(), Evaluation.score(denoised, one));
+                shown.add(denoised);
             }
+            List<Images.Image> crops = new ArrayList<>();
+            for (float[] px : shown) crops.add(crop(new Images.Image(c, h, w, px), cropSide));
             out.add(new Picture(folder.names().get(i), scores, crops));
         }
-        return out;
+        Map<String, Double> rate = new LinkedHashMap<>();
+        nanos.forEach((k, ns) -> rate.put(k, folder.count() / (Math.max(ns, 1) * 1e-9)));
+        return new Result(out, rate);
     }
 
     /** Mean PSNR and SSIM of each method over the pictures. */

@@ -70,11 +70,12 @@ public final class DenoiseNative {
     private static final MethodHandle maxpool2d_backward$mh = handleVoid("maxpool2d_backward", ADDRESS, ADDRESS,
             ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle maxpool2d_relu_backward$mh = handleVoid("maxpool2d_relu_backward", ADDRESS,
-            ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+            ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle upsample2d_forward$mh = handleVoid("upsample2d_forward", ADDRESS, ADDRESS,
             JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle upsample2d_backward$mh = handleVoid("upsample2d_backward", ADDRESS, ADDRESS,
             JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+    private static final MethodHandle add$mh = handleVoid("add", ADDRESS, ADDRESS, ADDRESS, JAVA_LONG);
     private static final MethodHandle sigmoid_bce_forward$mh = handleVoid("sigmoid_bce_forward", ADDRESS, ADDRESS,
             ADDRESS, JAVA_INT, JAVA_INT);
     private static final MethodHandle sigmoid_bce_backward$mh = handleVoid("sigmoid_bce_backward", ADDRESS, ADDRESS,
@@ -211,8 +212,8 @@ public final class DenoiseNative {
     }
 
     public static void maxpool2d_relu_backward(MemorySegment dinp, MemorySegment dbias, MemorySegment dout,
-                                               MemorySegment inp, int n, int c, int h, int w) {
-        try { maxpool2d_relu_backward$mh.invokeExact(dinp, dbias, dout, inp, n, c, h, w); } catch (Throwable t) { throw rethrow(t); }
+                                               MemorySegment dskip, MemorySegment inp, int n, int c, int h, int w) {
+        try { maxpool2d_relu_backward$mh.invokeExact(dinp, dbias, dout, dskip, inp, n, c, h, w); } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static void upsample2d_forward(MemorySegment out, MemorySegment inp, int n, int c, int h, int w) {
@@ -221,6 +222,10 @@ public final class DenoiseNative {
 
     public static void upsample2d_backward(MemorySegment dinp, MemorySegment dout, int n, int c, int h, int w) {
         try { upsample2d_backward$mh.invokeExact(dinp, dout, n, c, h, w); } catch (Throwable t) { throw rethrow(t); }
+    }
+
+    public static void add(MemorySegment out, MemorySegment a, MemorySegment b, long n) {
+        try { add$mh.invokeExact(out, a, b, n); } catch (Throwable t) { throw rethrow(t); }
     }
 
     public static void sigmoid_bce_forward(MemorySegment loss, MemorySegment logits, MemorySegment target, int n, int d) {

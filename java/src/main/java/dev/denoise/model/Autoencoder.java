@@ -35,6 +35,7 @@ public abstract class Autoencoder implements AutoCloseable {
             case DENSE -> new DenseAutoencoder(backend, config, maxBatch);
             case VAE -> new VariationalAutoencoder(backend, config, maxBatch);
             case CONV -> new ConvAutoencoder(backend, config, maxBatch);
+            case SKIP -> new SkipAutoencoder(backend, config, maxBatch);
         };
     }
 

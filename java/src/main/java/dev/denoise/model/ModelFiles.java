@@ -38,6 +38,7 @@ public final class ModelFiles {
         m.put("hidden", Integer.toString(c.hidden()));
         m.put("latent", Integer.toString(c.latent()));
         m.put("conv_width", Integer.toString(c.convWidth()));
+        m.put("conv_depth", Integer.toString(c.convDepth()));
         if (extra != null) m.putAll(extra);
         return m;
     }
@@ -76,7 +77,9 @@ public final class ModelFiles {
         try {
             return new ModelConfig(ModelKind.parse(need(file, meta, "model")), intOf(file, meta, "channels"),
                     intOf(file, meta, "height"), intOf(file, meta, "width"), intOf(file, meta, "hidden"),
-                    intOf(file, meta, "latent"), intOf(file, meta, "conv_width"));
+                    intOf(file, meta, "latent"), intOf(file, meta, "conv_width"),
+                    /* files written before the depth was configurable are all depth 2 */
+                    meta.containsKey("conv_depth") ? intOf(file, meta, "conv_depth") : ModelConfig.DEFAULT_DEPTH);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(file, "bad model metadata: " + e.getMessage());
         }

@@ -28,7 +28,7 @@ final class Sequential implements AutoCloseable {
              * gradient in one pass (the same numbers as one after the other) */
             if (i > 0 && layers.get(i) instanceof MaxPool2 pool && layers.get(i - 1) instanceof Conv2d conv
                     && conv.relu() && pool.input() == conv.output()) {
-                dy = pool.backwardThroughRelu(dy, conv.biasGradient());
+                dy = pool.backwardThroughRelu(dy, conv.biasGradient(), null);
                 dy = conv.backwardPreActivation(dy, i - 1 > 0 || needInputGrad);
                 i--;
                 continue;

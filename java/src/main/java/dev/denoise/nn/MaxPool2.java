@@ -42,11 +42,12 @@ public final class MaxPool2 implements Layer {
 
     /**
      * backward through this pool and the ReLU of the Conv2d before it (whose output was this pool's
-     * input) in one op: the gradient before that ReLU, and its bias gradient into dbias.
+     * input) in one op: the gradient before that ReLU, and its bias gradient into dbias. dskip: the
+     * gradient of a skip connection that also reads this pool's input, added first; or null.
      */
-    public Tensor backwardThroughRelu(Tensor dy, Tensor dbias) {
+    public Tensor backwardThroughRelu(Tensor dy, Tensor dbias, Tensor dskip) {
         Tensor d = dx.rows(dy.dim(0));
-        b.maxpool2d_relu_backward(d, dbias, dy, x);
+        b.maxpool2d_relu_backward(d, dbias, dy, dskip, x);
         return d;
     }
 

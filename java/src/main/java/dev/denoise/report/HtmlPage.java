@@ -155,6 +155,12 @@ final class HtmlPage {
                     + "with two rounds of pooling down and upsampling back. It looks at local "
                     + "neighbourhoods, as noise removal needs, has far fewer weights than the dense model "
                     + "and works on any image size divisible by 4.";
+            case "skip" -> "The convolutional autoencoder with skip connections: after each upsampling, the "
+                    + "decoder adds the encoder's features of the same resolution. The bottleneck still "
+                    + "decides what is noise, but edges and thin strokes that pooling blurred come back "
+                    + "through the skips instead of being guessed, and the gradient reaches the first "
+                    + "layers directly, so it also learns faster. Same weights and cost per pixel as conv, "
+                    + "plus one addition per skipped feature.";
             default -> null;
         };
     }

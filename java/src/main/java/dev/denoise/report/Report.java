@@ -69,7 +69,7 @@ public final class Report {
             if (loss != null) {
                 files.stage(LOSS, loss);
                 figures.add(new HtmlPage.Figure(LOSS, "Training loss",
-                        "Mean training loss per epoch. Dense and conv report pixel-averaged cross-entropy, the VAE "
+                        "Mean training loss per epoch. Dense, conv and skip report pixel-averaged cross-entropy, the VAE "
                                 + "per-image cross-entropy plus KL term; "
                                 + (Charts.lossIsLogarithmic(c.models())
                                 ? "the logarithmic axis fits both scales." : "some loss is not positive, so the axis is linear.")));

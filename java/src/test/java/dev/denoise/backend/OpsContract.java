@@ -239,7 +239,7 @@ abstract class OpsContract {
             backend().bias_act_forward(y, t(x, n, c, h, w), t(b, c), Activation.RELU);
             Tensor dinp = zeros(n, c, h, w), dbias = zeros(c);
             fillNaN(dinp); // must write every element
-            backend().maxpool2d_relu_backward(dinp, dbias, tg, y);
+            backend().maxpool2d_relu_backward(dinp, dbias, tg, null, y);
             // the two ops it replaces give the same numbers
             Tensor d2 = zeros(n, c, h, w), db2 = zeros(c);
             backend().maxpool2d_backward(d2, tg, y);
@@ -247,9 +247,24 @@ abstract class OpsContract {
             assertClose("fused dinp " + java.util.Arrays.toString(s), dinp.toArray(), Numerics.toDouble(d2.toArray()), 0, 0);
             assertClose("fused dbias " + java.util.Arrays.toString(s), dbias.toArray(), Numerics.toDouble(db2.toArray()), 0, 0);
             Tensor d3 = zeros(n, c, h, w);
-            backend().maxpool2d_relu_backward(d3, null, tg, y);
+            backend().maxpool2d_relu_backward(d3, null, tg, null, y);
             assertClose("fused dinp, no dbias", d3.toArray(), Numerics.toDouble(d2.toArray()), 0, 0);
+            // with a skip gradient: the three ops maxpool2d_backward, add, bias_act_backward
+            double[] sk = rand(n * c * h * w);
+            Tensor tsk = t(sk, n, c, h, w), d4 = zeros(n, c, h, w), db4 = zeros(c), d5 = zeros(n, c, h, w), db5 = zeros(c);
+            fillNaN(d4);
+            backend().maxpool2d_relu_backward(d4, db4, tg, tsk, y);
+            backend().maxpool2d_backward(d5, tg, y);
+            backend().add(d5, d5, tsk);
+            backend().bias_act_backward(d5, db5, d5, y, Activation.RELU);
+            assertClose("fused dinp, skip " + java.util.Arrays.toString(s), d4.toArray(), Numerics.toDouble(d5.toArray()), 0, 0);
+            assertClose("fused dbias, skip " + java.util.Arrays.toString(s), db4.toArray(), Numerics.toDouble(db5.toArray()), 0, 0);
             if (n * c * h * w > 400) continue; // the FD below is quadratic
+            /* skip: loss = dot(g, maxpool2(relu(x + b))) + dot(sk, relu(x + b)) */
+            assertGradient("fused dinp, skip, FD " + java.util.Arrays.toString(s), d4.toArray(), numericGradient(x, v -> {
+                double[] r = Reference.biasAct(v, b, n, c, h * w, Activation.RELU);
+                return dot(g, Reference.maxpool2(r, n, c, h, w)) + dot(sk, r);
+            }));
             assertGradient("fused dinp FD " + java.util.Arrays.toString(s), dinp.toArray(), numericGradient(x,
                     v -> dot(g, Reference.maxpool2(Reference.biasAct(v, b, n, c, h * w, Activation.RELU), n, c, h, w))));
             assertGradient("fused dbias FD " + java.util.Arrays.toString(s), dbias.toArray(), numericGradient(b,
@@ -270,6 +285,34 @@ abstract class OpsContract {
             assertGradient("upsample dinp", dinp.toArray(),
                     numericGradient(x, v -> dot(g, Reference.upsample2(v, n, c, h, w))));
         }
+    }
+
+    // ---------------- elementwise sum ----------------
+
+    @Test
+    void add_forward_gradient_and_aliasing() {
+        for (int[] s : new int[][] {{1}, {3, 5}, {2, 3, 7, 9}, {4, 32, 14, 14}}) {
+            int n = (int) Tensor.numel(s);
+            double[] a = rand(n), b = rand(n), g = rand(n);
+            Tensor ta = t(a, s), tb = t(b, s), out = zeros(s);
+            backend().add(out, ta, tb);
+            double[] ref = new double[n];
+            for (int i = 0; i < n; i++) ref[i] = (float) ((float) a[i] + (float) b[i]);
+            assertClose("add out " + java.util.Arrays.toString(s), out.toArray(), ref, 0, 0);
+            backend().add(ta, ta, tb); // in place, as at a gradient fork
+            assertClose("add in place " + java.util.Arrays.toString(s), ta.toArray(), ref, 0, 0);
+            if (n > 200) continue;
+            /* the backward is dout for both inputs: what the finite differences of dot(g, a + b) say */
+            assertGradient("add da", toFloat(g), numericGradient(a, v -> dot(g, sumOf(v, b))));
+            assertGradient("add db", toFloat(g), numericGradient(b, v -> dot(g, sumOf(a, v))));
+        }
+        assertThrows(IllegalArgumentException.class, () -> backend().add(zeros(2, 3), zeros(2, 3), zeros(3, 2)));
+    }
+
+    private static double[] sumOf(double[] a, double[] b) {
+        double[] r = new double[a.length];
+        for (int i = 0; i < a.length; i++) r[i] = a[i] + b[i];
+        return r;
     }
 
     // ---------------- losses ----------------

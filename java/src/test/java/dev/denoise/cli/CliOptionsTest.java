@@ -57,6 +57,10 @@ class CliOptionsTest {
                 {"--noise", "pink:1", "unknown noise"},
                 {"--dataset", "cifar", "unknown dataset"},
                 {"--device", "tpu", "--device: unknown device 'tpu'"},
+                {"--conv-width", "0", "--conv-width must be in 1..1024, got 0"},
+                {"--conv-width", "1025", "--conv-width must be in 1..1024"},
+                {"--conv-depth", "0", "--conv-depth must be in 1..6, got 0"},
+                {"--conv-depth", "7", "--conv-depth must be in 1..6"},
         };
         for (String[] r : recipe) {
             cases.add(Arguments.of("train " + r[0] + " " + r[1], r[2],
@@ -76,6 +80,14 @@ class CliOptionsTest {
                 List.of("compare", "--vae-latent", "0", "--out", OUT)));
         cases.add(Arguments.of("compare --models", "--models",
                 List.of("compare", "--models", "dense,resnet", "--out", OUT)));
+        cases.add(Arguments.of("train conv --conv-depth 3 on 28x28", "sides divide by 8, these are 28x28",
+                List.of("train", "--model", "conv", "--conv-depth", "3", "--out", OUT)));
+        cases.add(Arguments.of("compare --conv-depth 3 on 28x28", "sides divide by 8, these are 28x28",
+                List.of("compare", "--conv-depth", "3", "--out", OUT)));
+        cases.add(Arguments.of("compare --test without a folder", "--test goes with --dataset DIR",
+                List.of("compare", "--test", OUT, "--out", OUT)));
+        cases.add(Arguments.of("speed --conv-depth 3", "sides divide by 8",
+                List.of("speed", "--model", "skip", "--conv-depth", "3", "--device", "cpu")));
         cases.add(Arguments.of("evaluate --limit -1", "--limit must be >= 0, got -1",
                 List.of("evaluate", "--model-file", MODEL, "--limit", "-1")));
         cases.add(Arguments.of("generate --count 0", "--count must be in 1..10000, got 0",

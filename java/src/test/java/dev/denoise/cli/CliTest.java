@@ -123,7 +123,7 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         JsonNode m = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
         assertEquals(Set.of("noisy", "baselines", "models", "config"), keys(m));
-        assertEquals(Set.of("dense", "vae", "conv"), keys(m.get("models")));
+        assertEquals(Set.of("dense", "vae", "conv", "skip"), keys(m.get("models")));
         assertEquals(Set.of("psnr", "ssim", "train_seconds", "train_images_per_second", "infer_images_per_second"),
                 keys(m.get("models").get("conv")));
         String html = Files.readString(out.resolve("report.html"));

@@ -13,7 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** `train --dataset DIR`: a conv model trained on patches of colour pictures of any size. */
+/**
+ * `train --dataset DIR`: a conv model trained on patches of colour pictures of any size; `compare
+ * --dataset DIR --test DIR`: conv and skip side by side in a report.
+ */
 class PictureFolderTrainingTest {
     @TempDir
     Path dir;
@@ -90,6 +93,51 @@ class PictureFolderTrainingTest {
                 "--out", out.toString());
         assertEquals(2, r.code());
         assertTrue(r.oneLineError().contains(broken.toString()), r.err());
+        assertFalse(Files.exists(out), "nothing written for a refused run");
+    }
+
+    @Test
+    void compare_on_picture_folders_writes_a_report_with_crops() throws Exception {
+        Path train = Files.createDirectory(dir.resolve("train")), test = Files.createDirectory(dir.resolve("test"));
+        for (int i = 0; i < 3; i++) Images.writePng(train.resolve("p" + i + ".png"), picture(i, 60 + 7 * i, 72 - 3 * i));
+        Images.writePng(test.resolve("t0.png"), picture(5, 70, 90));
+        Images.writePng(test.resolve("t1.png"), picture(6, 64, 64));
+        Path out = dir.resolve("cmp");
+        InProcessCli.Run r = InProcessCli.run("compare", "--dataset", train.toString(), "--test", test.toString(),
+                "--patch", "32", "--patches", "64", "--batch", "32", "--epochs", "1", "--device", "cpu",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        String page = Files.readString(out.resolve("report.html"));
+        for (String s : new String[] {"conv", "skip", "median3x3", "grid.png", "t0.png"}) {
+            assertTrue(page.contains(s), "report mentions " + s);
+        }
+        JsonNode metrics = new ObjectMapper().readTree(out.resolve("metrics.json").toFile());
+        assertTrue(metrics.toString().contains("\"skip\""), metrics.toString());
+        Images.Image grid = Images.read(out.resolve("grid.png"), 1 << 22);
+        assertTrue(grid.height() > 6 * 64 && grid.width() > 2 * 64, "six rows of two 64-pixel crops: " + grid);
+        assertTrue(Files.exists(out.resolve("skip/model.safetensors")));
+    }
+
+    @Test
+    void compare_on_pictures_refuses_fixed_size_models_and_a_missing_test_folder() throws Exception {
+        Path train = Files.createDirectory(dir.resolve("train"));
+        Images.writePng(train.resolve("a.png"), picture(0, 40, 40));
+        Path out = dir.resolve("cmp");
+        InProcessCli.Run r = InProcessCli.run("compare", "--dataset", train.toString(), "--test", train.toString(),
+                "--models", "dense,conv", "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.oneLineError().contains("dense takes one image size only"), r.err());
+        r = InProcessCli.run("compare", "--dataset", train.toString(), "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.oneLineError().contains("--test DIR is needed"), r.err());
+        r = InProcessCli.run("compare", "--dataset", train.toString(), "--test", dir.resolve("none").toString(),
+                "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.oneLineError().contains("none"), r.err());
+        r = InProcessCli.run("compare", "--dataset", train.toString(), "--test", train.toString(), "--conv-depth", "3",
+                "--patch", "20", "--out", out.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.oneLineError().contains("--patch must be a multiple of 8"), r.err());
         assertFalse(Files.exists(out), "nothing written for a refused run");
     }
 }

@@ -206,12 +206,16 @@ class CudaOpsTest {
             }
             for (float[] in : new float[][] {x, ties}) {
                 float[] bias = rand(c);
+                float[] skip = rand(n * c * h * w);
                 compare("maxpool2d_relu_backward " + Arrays.toString(s), b -> {
                     Tensor y = zeros(b, n, c, h, w), dinp = zeros(b, n, c, h, w), dbias = zeros(b, c);
                     b.bias_act_forward(y, up(b, in, n, c, h, w), up(b, bias, c), Activation.RELU);
                     b.fill(dinp, Float.NaN);
-                    b.maxpool2d_relu_backward(dinp, dbias, up(b, gp, n, c, h / 2, w / 2), y);
-                    return new float[][] {dinp.toArray(), dbias.toArray()};
+                    b.maxpool2d_relu_backward(dinp, dbias, up(b, gp, n, c, h / 2, w / 2), null, y);
+                    /* with a skip connection's gradient added before the ReLU backward */
+                    Tensor dskip = zeros(b, n, c, h, w), dbias2 = zeros(b, c);
+                    b.maxpool2d_relu_backward(dskip, dbias2, up(b, gp, n, c, h / 2, w / 2), up(b, skip, n, c, h, w), y);
+                    return new float[][] {dinp.toArray(), dbias.toArray(), dskip.toArray(), dbias2.toArray()};
                 }, ATOL, RTOL);
             }
             identical("upsample2d " + Arrays.toString(s), b -> {
@@ -219,6 +223,22 @@ class CudaOpsTest {
                 b.upsample2d_forward(out, up(b, x, n, c, h, w));
                 b.upsample2d_backward(dinp, up(b, gu, n, c, 2 * h, 2 * w));
                 return new float[][] {out.toArray(), dinp.toArray()};
+            });
+        }
+    }
+
+    // ---- elementwise sum: one float addition per element, so identical ----
+
+    @Test
+    void add() {
+        for (int[] s : new int[][] {{1}, {3, 5}, {2, 3, 7, 9}, {128, 32, 28, 28}}) {
+            int n = Math.toIntExact(Tensor.numel(s));
+            float[] a = rand(n), c = rand(n);
+            identical("add " + Arrays.toString(s), b -> {
+                Tensor ta = up(b, a, s), tc = up(b, c, s), out = zeros(b, s);
+                b.add(out, ta, tc);
+                b.add(ta, ta, tc);
+                return new float[][] {out.toArray(), ta.toArray()};
             });
         }
     }

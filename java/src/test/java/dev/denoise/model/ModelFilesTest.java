@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,6 +95,29 @@ class ModelFilesTest {
         Map<String, String> conv = new LinkedHashMap<>(ModelFiles.metadata(ModelConfig.mnist(ModelKind.CONV), Map.of()));
         conv.put("height", "30");
         refused(write("conv30.safetensors", conv, tensorsOf(ModelKind.CONV)), "divisible by 4");
+    }
+
+    @Test
+    void skip_and_deeper_models_round_trip_and_old_files_read_as_depth_2() throws Exception {
+        ModelConfig deep = ModelConfig.defaults(ModelKind.SKIP, 3, 32, 32).withConvDepth(3);
+        Path f = dir.resolve("skip3.safetensors");
+        try (Autoencoder m = Autoencoder.create(cpu, deep, 2)) {
+            m.initialise(4);
+            ModelFiles.save(f, m, Map.of());
+            List<String> names = ModelFiles.tensors(m).stream().map(TensorData::name).toList();
+            assertTrue(names.containsAll(List.of("e3.weight", "d4.bias")), names.toString());
+            assertArrayEquals(new int[] {64, 32, 3, 3}, ModelFiles.tensors(m).get(4).shape(), "e3: 32 → 64 channels");
+            try (Autoencoder back = ModelFiles.load(f, cpu, 2)) {
+                assertEquals(deep, back.config());
+                assertArrayEquals(m.parameters().values().toArray(), back.parameters().values().toArray());
+            }
+        }
+        // written before conv_depth existed: a depth-2 conv model
+        Map<String, String> old = new LinkedHashMap<>(ModelFiles.metadata(ModelConfig.mnist(ModelKind.CONV), Map.of()));
+        old.remove("conv_depth");
+        try (Autoencoder back = ModelFiles.load(write("old.safetensors", old, tensorsOf(ModelKind.CONV)), cpu, 2)) {
+            assertEquals(ModelConfig.mnist(ModelKind.CONV), back.config());
+        }
     }
 
     @Test

@@ -5,9 +5,11 @@ import dev.denoise.backend.SharedCpu;
 import dev.denoise.backend.Tensor;
 import dev.denoise.nn.Parameters;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,11 +22,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ModelGradientTest {
     private static final CpuBackend cpu = SharedCpu.get();
+    /**
+     * A tensor whose gradient is below this fraction of the largest tensor's is not judged: float32
+     * losses resolve directional derivatives only to ~1e-5 at h = 1e-3 (and its bias, moving every
+     * pixel of a channel at once, crosses the most kinks), and at random initialisation the first
+     * layers of a three-level conv stack get ~1e-5. Their wiring is the same code as the judged layers'.
+     */
+    private static final double UNRESOLVED = 3e-3;
 
-    @ParameterizedTest
-    @EnumSource(ModelKind.class)
-    void backward_matches_finite_differences(ModelKind kind) {
-        ModelConfig c = kind == ModelKind.CONV ? new ModelConfig(kind, 2, 8, 8, 16, 8, 4) : new ModelConfig(kind, 1, 4, 8, 16, 8, 3);
+    /** Every kind at its smallest; conv and skip also one and three levels deep. */
+    static Stream<Arguments> models() {
+        return Stream.of(
+                Arguments.of(ModelKind.DENSE, 2), Arguments.of(ModelKind.VAE, 2),
+                Arguments.of(ModelKind.CONV, 1), Arguments.of(ModelKind.CONV, 2), Arguments.of(ModelKind.CONV, 3),
+                Arguments.of(ModelKind.SKIP, 1), Arguments.of(ModelKind.SKIP, 2), Arguments.of(ModelKind.SKIP, 3));
+    }
+
+    @ParameterizedTest(name = "{0} depth {1}")
+    @MethodSource("models")
+    void backward_matches_finite_differences(ModelKind kind, int depth) {
+        int side = Math.max(8, 2 << depth); // a 2×2 bottleneck at least: a 1×1 one puts every pixel on one kink
+        ModelConfig c = kind.convolutional() ? new ModelConfig(kind, 2, side, side, 16, 8, 4, depth)
+                : new ModelConfig(kind, 1, 4, 8, 16, 8, 3, depth);
         int n = 3;
         try (Autoencoder m = Autoencoder.create(cpu, c, n);
              Tensor noisy = cpu.allocate(n, c.channels(), c.height(), c.width());
@@ -48,6 +67,8 @@ class ModelGradientTest {
             double h = 1e-3;
             StringBuilder report = new StringBuilder();
             boolean ok = true;
+            double largest = 0;
+            for (Parameters.Entry e : p.entries()) largest = Math.max(largest, norm(g, (int) e.offset(), (int) (e.offset() + e.numel())));
             for (Parameters.Entry e : p.entries()) {
                 int from = (int) e.offset(), to = (int) (e.offset() + e.numel());
                 double[] dir = new double[to - from];
@@ -64,10 +85,14 @@ class ModelGradientTest {
                 double fd = (lossAlong(m, noisy, clean, w, from, dir, h) - lossAlong(m, noisy, clean, w, from, dir, -h)) / (2 * h);
                 double gnorm = norm(g, from, to);
                 double rel = Math.abs(fd - analytic) / Math.max(gnorm, 1e-6);
+                if (gnorm < UNRESOLVED * largest) { // vanished (the first layers of a deep conv stack)
+                    report.append(String.format(" %s (|g| %.1e, unresolved)", e.name(), gnorm));
+                    continue;
+                }
                 report.append(String.format(" %s %.3f", e.name(), rel));
                 ok &= rel < 0.2;
             }
-            assertTrue(ok, kind + ": relative gradient error per tensor:" + report);
+            assertTrue(ok, kind + " depth " + depth + ": relative gradient error per tensor:" + report);
         }
     }
 
