@@ -21,7 +21,7 @@ if ! $PY -c "import torch" 2>/dev/null || ! ldconfig -p | grep libopenblas >/dev
 fi
 
 ours=() theirs=()
-for m in dense vae conv; do
+for m in dense vae conv skip; do
     o=$(CI=1 "$JAVA" -jar java/target/denoise.jar speed --model "$m" --device cpu --steps "$STEPS" --rounds "$ROUNDS" --infer 1000)
     t=$($PY bench/peers/torch_models.py speed --model "$m" --threads "$T" --steps "$STEPS" --rounds "$ROUNDS" --infer 1000 --infer-batch 1000 2>/dev/null)
     o2=$(CI=1 "$JAVA" -jar java/target/denoise.jar speed --model "$m" --device cpu --steps "$STEPS" --rounds "$ROUNDS" --infer 1000)
@@ -37,7 +37,7 @@ peak=$(/tmp/fma_peak)
 echo
 echo "threads $T; $peak"
 printf '%-6s %14s %14s %7s %14s %14s %7s\n' model "train denoise" "train torch" ratio "infer denoise" "infer torch" ratio
-for i in 0 1 2; do
+for i in "${!ours[@]}"; do
     read -r m ot oi <<< "${ours[$i]}"; read -r _ tt ti <<< "${theirs[$i]}"
     printf '%-6s %14s %14s %6.2fx %14s %14s %6.2fx\n' "$m" "$ot" "$tt" "$(echo "$ot/$tt" | bc -l)" "$oi" "$ti" "$(echo "$oi/$ti" | bc -l)"
 done
