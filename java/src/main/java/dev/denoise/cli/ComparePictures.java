@@ -1,5 +1,6 @@
 package dev.denoise.cli;
 
+import dev.denoise.BadInputException;
 import dev.denoise.Denoiser;
 import dev.denoise.backend.Backend;
 import dev.denoise.data.ImageFolder;
@@ -14,6 +15,7 @@ import dev.denoise.train.TrainConfig;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,8 +43,8 @@ final class ComparePictures {
             }
         }
         if (test == null) throw new IllegalArgumentException("--test DIR is needed with --dataset DIR: the pictures to score");
-        if (!java.nio.file.Files.isDirectory(test)) {
-            throw new dev.denoise.BadInputException(test, "--test: not a folder of pictures");
+        if (!Files.isDirectory(test)) {
+            throw new BadInputException(test, "--test: not a folder of pictures");
         }
     }
 

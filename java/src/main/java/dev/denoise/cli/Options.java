@@ -9,14 +9,15 @@ import dev.denoise.cuda.CudaProbe;
 import dev.denoise.data.Dataset;
 import dev.denoise.data.ImageFolder;
 import dev.denoise.data.PatchSampler;
-import dev.denoise.train.TrainingSet;
 import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelKind;
 import dev.denoise.train.Noise;
+import dev.denoise.train.TrainingSet;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /** Options shared by several commands (picocli mixins). */
@@ -126,7 +127,7 @@ final class Options {
         int valFiles;
 
         /** The ranges, and a patch side the kinds' pooling divides (depth levels for conv and skip). */
-        void validate(java.util.List<ModelKind> kinds, int depth) {
+        void validate(List<ModelKind> kinds, int depth) {
             int mult = 1;
             String which = null;
             for (ModelKind k : kinds) {
@@ -158,7 +159,8 @@ final class Options {
 
     static final class Data {
         @Option(names = "--dataset", defaultValue = "mnist", paramLabel = "mnist|fashion-mnist|DIR",
-                description = "Image set; train and evaluate also take a folder of PNG/JPEG pictures. Default: ${DEFAULT-VALUE}.")
+                description = "Image set; train, evaluate and compare also take a folder of PNG/JPEG pictures. "
+                        + "Default: ${DEFAULT-VALUE}.")
         String dataset;
 
         @Option(names = "--noise", defaultValue = "gaussian:0.5", paramLabel = "gaussian:SIGMA|salt-pepper:P",

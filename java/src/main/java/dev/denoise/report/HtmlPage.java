@@ -159,8 +159,8 @@ final class HtmlPage {
                     + "decoder adds the encoder's features of the same resolution. The bottleneck still "
                     + "decides what is noise, but edges and thin strokes that pooling blurred come back "
                     + "through the skips instead of being guessed, and the gradient reaches the first "
-                    + "layers directly, so it also learns faster. Same weights and cost per pixel as conv, "
-                    + "plus one addition per skipped feature.";
+                    + "layers directly, so it also learns faster. Its channels double at each halving, as in "
+                    + "U-Net: wide where maps are small and cheap, narrow at full resolution.";
             default -> null;
         };
     }

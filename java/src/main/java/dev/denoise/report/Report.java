@@ -62,8 +62,9 @@ public final class Report {
 
             if (!c.rows().isEmpty()) {
                 files.stage(GRID, Pictures.png(Pictures.labelledRows(c.rowNames(), c.rows())));
-                figures.add(new HtmlPage.Figure(GRID, "Test images",
-                        "The same test images in every row: " + String.join(", ", c.rowNames()) + "."));
+                Object crops = c.config().get("crops");
+                figures.add(new HtmlPage.Figure(GRID, "Test images", (crops == null ? "The same test images"
+                        : "The same crops (" + crops + ")") + " in every row: " + String.join(", ", c.rowNames()) + "."));
             }
             byte[] loss = Charts.loss(c.models());
             if (loss != null) {
