@@ -11,7 +11,8 @@ model files written by either side can be evaluated by the other.
            d1 Linear(L,256) ReLU, d2 Linear(256,784)                  (L = 16; z = mu when evaluating)
     conv   e1 Conv3x3(1,32) ReLU, MaxPool2, e2 Conv3x3(32,32) ReLU, MaxPool2 |
            d1 Conv3x3(32,32) ReLU, Upsample2, d2 Conv3x3(32,32) ReLU, Upsample2, d3 Conv3x3(32,1)
-    skip   conv's layers, with d2 reading Upsample2(d1) + e2 and d3 reading Upsample2(d2) + e1
+    skip   e1 Conv3x3(1,16) ReLU, MaxPool2, e2 Conv3x3(16,32) ReLU, MaxPool2 |
+           d1 Conv3x3(32,32) ReLU, Upsample2 + e2, d2 Conv3x3(32,16) ReLU, Upsample2 + e1, d3 Conv3x3(16,1)
 
 Every model outputs logits; the denoised image is their sigmoid. Recipe: Adam (lr 1e-3,
 betas 0.9/0.999, eps 1e-8), batch 128, reshuffled every epoch, fresh Gaussian noise (sigma 0.5,
@@ -172,8 +173,17 @@ class ConvAE(nn.Module):
         return F.binary_cross_entropy_with_logits(self(x), target)
 
 
-class SkipAE(ConvAE):
-    """ConvAE with additive skips: each upsampled decoder map plus the encoder's ReLU map of its size."""
+class SkipAE(nn.Module):
+    """Additive skips, U-Net style: each upsampled decoder map plus the encoder's ReLU map of its
+    size; channels double per level (width at 28x28, 2*width at 14x14 and 7x7)."""
+
+    def __init__(self, width=16):
+        super().__init__()
+        self.e1 = nn.Conv2d(1, width, 3, padding=1)
+        self.e2 = nn.Conv2d(width, 2 * width, 3, padding=1)
+        self.d1 = nn.Conv2d(2 * width, 2 * width, 3, padding=1)
+        self.d2 = nn.Conv2d(2 * width, width, 3, padding=1)
+        self.d3 = nn.Conv2d(width, 1, 3, padding=1)
 
     def forward(self, x):
         s1 = F.relu(self.e1(x))                                   # 28
@@ -182,16 +192,19 @@ class SkipAE(ConvAE):
         h = F.relu(self.d2(F.interpolate(h, scale_factor=2, mode="nearest") + s2))
         return self.d3(F.interpolate(h, scale_factor=2, mode="nearest") + s1)
 
+    def loss(self, x, target):
+        return F.binary_cross_entropy_with_logits(self(x), target)
 
-def make_model(kind, hidden=256, latent=None, conv_width=32):
+
+def make_model(kind, hidden=256, latent=None, conv_width=None):
     if kind == "dense":
         return DenseAE(hidden, 64 if latent is None else latent)
     if kind == "vae":
         return VAE(hidden, 16 if latent is None else latent)
     if kind == "conv":
-        return ConvAE(conv_width)
+        return ConvAE(32 if conv_width is None else conv_width)
     if kind == "skip":
-        return SkipAE(conv_width)
+        return SkipAE(16 if conv_width is None else conv_width)
     raise ValueError(f"unknown model {kind!r} (expected dense, vae, conv or skip)")
 
 
@@ -248,8 +261,10 @@ def load_model_file(path):
         raise ValueError(f"{path}: no 'model' entry in the safetensors metadata")
     if meta.get("channels", "1") != "1" or meta.get("height", "28") != "28" or meta.get("width", "28") != "28":
         raise ValueError(f"{path}: only 1x28x28 (MNIST) models are supported here")
-    model = make_model(kind, int(meta.get("hidden", 256)),
-                       int(meta["latent"]) if "latent" in meta else None, int(meta.get("conv_width", 32)))
+    if meta.get("conv_depth", "2") != "2":
+        raise ValueError(f"{path}: only depth-2 conv and skip models are supported here")
+    model = make_model(kind, int(meta.get("hidden", 256)), int(meta["latent"]) if "latent" in meta else None,
+                       int(meta["conv_width"]) if "conv_width" in meta else None)
     # A training checkpoint also carries optimiser state (e.g. adam.m / adam.v): only the weights matter.
     wanted = model.state_dict().keys()
     model.load_state_dict({k: v for k, v in tensors.items() if k in wanted}, strict=True)
