@@ -65,7 +65,7 @@ final class CompareCommand implements Runnable {
 
     @Option(names = "--test", paramLabel = "DIR",
             description = "With --dataset DIR: the folder of pictures to score (whole pictures, tiled).")
-    Path test;
+    Path testDir;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of everything random. Default: ${DEFAULT-VALUE}.")
     long seed;
@@ -93,17 +93,17 @@ final class CompareCommand implements Runnable {
                 : folder == null ? List.of("dense", "vae", "conv", "skip") : List.of("conv", "skip"));
         TrainConfig cfg = TrainCommand.config(epochs, batch, lr, seed, folder == null ? data.validate() : data.noise());
         if (folder != null) {
-            ComparePictures.validate(kinds, test);
+            ComparePictures.validate(kinds, testDir);
             arch.validate();
             pictures.validate(kinds, arch.convDepth);
             device.validate();
             OutputDir.check("--out", out);
             try (Backend backend = device.open()) {
-                ComparePictures.run(backend, device.note(), kinds, arch, pictures, folder, test, cfg, out);
+                ComparePictures.run(backend, device.note(), kinds, arch, pictures, folder, testDir, cfg, out);
             }
             return;
         }
-        if (test != null) throw new IllegalArgumentException("--test goes with --dataset DIR (a folder of pictures)");
+        if (testDir != null) throw new IllegalArgumentException("--test goes with --dataset DIR (a folder of pictures)");
         Noise noise = cfg.noise();
         Ranges.check("--train-size", trainSize, 0, Ranges.NO_LIMIT);
         Ranges.check("--test-size", testSize, 0, Ranges.NO_LIMIT);
