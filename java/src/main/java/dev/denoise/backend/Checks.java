@@ -99,6 +99,16 @@ public final class Checks {
         return x;
     }
 
+    /** {N, C, H, W} of maxpool2d_relu_backward: dinp and dskip (or null) inp's shape, dbias (C) or null. */
+    public static int[] maxpoolReluBackward(Tensor dinp, Tensor dbias, Tensor dout, Tensor dskip, Tensor inp) {
+        String op = "maxpool2d_relu_backward";
+        same(op, "dinp", dinp, inp);
+        if (dskip != null) same(op, "dskip", dskip, inp);
+        int[] d = pool2(op, inp, dout);
+        if (dbias != null) shape(op, "dbias", dbias, d[1]);
+        return d;
+    }
+
     /** {N, C, H, W} of the small side of an upsample: big is (N, C, 2H, 2W). */
     public static int[] upsample2(String op, Tensor big, Tensor small) {
         int[] x = rank(op, "inp", small, 4);

@@ -533,10 +533,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor dskip, Tensor inp) {
         enter(dinp, dbias, dout, dskip, inp);
-        Checks.same("maxpool2d_relu_backward", "dinp", dinp, inp);
-        if (dskip != null) Checks.same("maxpool2d_relu_backward", "dskip", dskip, inp);
-        int[] d = Checks.pool2("maxpool2d_relu_backward", inp, dout);
-        if (dbias != null) Checks.shape("maxpool2d_relu_backward", "dbias", dbias, d[1]);
+        int[] d = Checks.maxpoolReluBackward(dinp, dbias, dout, dskip, inp);
         launch("maxpool2d_relu_backward", dinp.numel(), dinp, dout, dskip, inp, d[0], d[1], d[2], d[3]);
         if (dbias != null) launchGrid("bias_act_backward_dbias", d[1], dbias, dinp, d[0], d[1], Math.multiplyExact(d[2], d[3]));
     }
