@@ -29,14 +29,14 @@ public final class Denoiser implements AutoCloseable {
     static final int MIN_TILE = 256;
 
     /**
-     * Where tiles are cut for a conv model of some depth: margin, the receptive radius rounded up to
+     * Where tiles are cut for a conv model: margin, the receptive radius rounded up to
      * a multiple of 2^depth (outputs nearer a cut get weight 0); tile, a multiple of 2^depth at least
      * four margins wide; step, the distance between tile starts (a multiple of 2^depth too).
      */
     record Tiling(int tile, int margin, int step) {
-        static Tiling of(int depth) {
-            int m = ModelConfig.sizeMultiple(depth);
-            int margin = roundUp(ModelConfig.receptiveRadius(depth), m);
+        static Tiling of(ModelConfig c) {
+            int m = c.sizeMultiple();
+            int margin = roundUp(c.receptiveRadius(), m);
             int tile = Math.max(MIN_TILE, roundUp(4 * margin, m));
             return new Tiling(tile, margin, tile - roundUp(2 * margin + BLEND, m));
         }
@@ -113,7 +113,7 @@ public final class Denoiser implements AutoCloseable {
 
     private float[] tiled(Images.Image img) {
         int ch = img.channels(), h = img.height(), w = img.width();
-        Tiling g = Tiling.of(model.config().convDepth());
+        Tiling g = Tiling.of(model.config());
         int side = g.tile();
         if (tiler == null) tiler = sharingWeights(side, side);
         float[] acc = new float[ch * h * w], wsum = new float[h * w];

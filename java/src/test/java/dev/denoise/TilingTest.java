@@ -21,15 +21,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * field). 1e-5 absolute allows for the blend's rounding (outputs are in [0, 1]).
  */
 class TilingTest {
-    @ParameterizedTest(name = "{0} depth {1}, {2}x{3}x{4}")
-    @CsvSource({"conv, 2, 1, 300, 412", "conv, 2, 3, 260, 256", "conv, 2, 1, 520, 604", "skip, 2, 3, 300, 412",
-            "skip, 1, 1, 270, 302", "skip, 3, 1, 520, 608"})
-    void tiled_equals_whole_image(String kind, int depth, int c, int h, int w) {
+    @ParameterizedTest(name = "{0} depth {1}, {5} per stage, {2}x{3}x{4}")
+    @CsvSource({"conv, 2, 1, 300, 412, 1", "conv, 2, 3, 260, 256, 1", "conv, 2, 1, 520, 604, 1", "skip, 2, 3, 300, 412, 1",
+            "skip, 1, 1, 270, 302, 1", "skip, 3, 1, 520, 608, 1", "conv, 2, 1, 300, 412, 2", "skip, 2, 3, 532, 300, 2",
+            "skip, 3, 1, 600, 520, 3"})
+    void tiled_equals_whole_image(String kind, int depth, int c, int h, int w, int levelConvs) {
         Backend cpu = SharedCpu.get();
         SplittableRandom rng = new SplittableRandom(h * 31L + w);
         float[] px = new float[c * h * w];
         for (int i = 0; i < px.length; i++) px[i] = (float) rng.nextDouble();
-        ModelConfig small = ModelConfig.defaults(ModelKind.parse(kind), c, 32, 32).withConvDepth(depth).withConvWidth(8);
+        ModelConfig small = ModelConfig.defaults(ModelKind.parse(kind), c, 32, 32).withConvDepth(depth).withConvWidth(8)
+                .withLevelConvs(levelConvs);
         try (Autoencoder model = Autoencoder.create(cpu, small, 1);
              Autoencoder whole = Autoencoder.create(cpu, small.withSize(h, w), 1);
              Denoiser tiles = new Denoiser(model)) {

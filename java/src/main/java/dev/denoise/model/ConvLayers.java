@@ -12,64 +12,102 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The layers of the conv and skip models, by level. With depth D on C×H×W images: encoder
- * e1..eD (Conv3×3 ReLU at H, H/2, …, each followed by a MaxPool2), then the decoder d1 (Conv3×3
- * ReLU at H/2^D) and, after each Upsample2, d2..d(D+1), the last one to C channels, linear
- * (logits). Level l's maps have {@link ModelConfig#levelWidth} channels, and each decoder conv
- * outputs the width of the level it is upsampled to. Depth 2, width 32 of conv is the seed's
- * model: e1, e2 | d1, d2, d3.
+ * The layers of the conv and skip models, by stage. With depth D on C×H×W images: encoder stages
+ * e1..eD at H, H/2, …, each followed by a MaxPool2; then the decoder stages d1 (at H/2^D) and,
+ * after each Upsample2, d2..d(D+1). A stage is n = {@link ModelConfig#levelConvs} Conv3×3 ReLU
+ * layers, named e1, e1_2, …, e1_n (PyTorch attribute names); the very last one, to C channels, is
+ * linear (logits). Level l's maps have {@link ModelConfig#levelWidth} channels: an encoder stage
+ * widens in its first conv, a decoder stage narrows in its last, to the width of the level it is
+ * upsampled to. Depth 2, width 32, n = 1 of conv is the seed's model: e1, e2 | d1, d2, d3.
  */
 final class ConvLayers implements AutoCloseable {
-    /** encoder.get(i) at H/2^i; pools.get(i) right after it. */
-    final List<Conv2d> encoder = new ArrayList<>();
+    /** encoder.get(i): stage i, at H/2^i; its last conv feeds pools.get(i). */
+    final List<List<Conv2d>> encoder = new ArrayList<>();
     final List<MaxPool2> pools = new ArrayList<>();
-    /** decoder.get(j) at H/2^(D-j); ups.get(j) right after decoder.get(j), for j < D. */
-    final List<Conv2d> decoder = new ArrayList<>();
+    /** decoder.get(j): stage j, at H/2^(D-j); ups.get(j) right after it, for j < D. */
+    final List<List<Conv2d>> decoder = new ArrayList<>();
     final List<Upsample2> ups = new ArrayList<>();
 
     ConvLayers(Backend backend, Parameters params, ModelConfig c, int maxBatch) {
         int d = c.convDepth(), h = c.height(), w = c.width();
         for (int i = 0; i < d; i++) {
-            int f = c.levelWidth(i);
-            encoder.add(new Conv2d(params, "e" + (i + 1), i == 0 ? c.channels() : c.levelWidth(i - 1), f, h >> i, w >> i,
+            encoder.add(stage(params, c, "e" + (i + 1), encoderIn(c, i), c.levelWidth(i), true, h >> i, w >> i,
                     Activation.RELU, maxBatch));
-            pools.add(new MaxPool2(backend, f, h >> i, w >> i, maxBatch));
+            pools.add(new MaxPool2(backend, c.levelWidth(i), h >> i, w >> i, maxBatch));
         }
         for (int j = 0; j <= d; j++) {
-            int level = d - j, cin = c.levelWidth(Math.min(level, d - 1)), cout = outWidth(c, j);
-            decoder.add(new Conv2d(params, "d" + (j + 1), cin, cout, h >> level, w >> level,
-                    j == d ? Activation.IDENTITY : Activation.RELU, maxBatch));
-            if (j < d) ups.add(new Upsample2(backend, cout, h >> level, w >> level, maxBatch));
+            int level = d - j;
+            decoder.add(stage(params, c, "d" + (j + 1), decoderIn(c, j), decoderOut(c, j), false, h >> level,
+                    w >> level, j == d ? Activation.IDENTITY : Activation.RELU, maxBatch));
+            if (j < d) ups.add(new Upsample2(backend, decoderOut(c, j), h >> level, w >> level, maxBatch));
         }
     }
 
+    /** n convs cin → cout: the first changes the width when widenFirst, else the last does. */
+    private static List<Conv2d> stage(Parameters p, ModelConfig c, String name, int cin, int cout, boolean widenFirst,
+                                      int h, int w, Activation last, int maxBatch) {
+        int n = c.levelConvs();
+        List<Conv2d> convs = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) {
+            int[] io = widths(cin, cout, widenFirst, n, k);
+            convs.add(new Conv2d(p, convName(name, k), io[0], io[1], h, w, k == n - 1 ? last : Activation.RELU, maxBatch));
+        }
+        return convs;
+    }
+
+    /** In and out channels of conv k of a stage of n. */
+    private static int[] widths(int cin, int cout, boolean widenFirst, int n, int k) {
+        int mid = widenFirst ? cout : cin;
+        return new int[] {k == 0 ? cin : mid, k == n - 1 ? cout : mid};
+    }
+
+    private static String convName(String stage, int k) {
+        return k == 0 ? stage : stage + "_" + (k + 1);
+    }
+
+    private static int encoderIn(ModelConfig c, int i) {
+        return i == 0 ? c.channels() : c.levelWidth(i - 1);
+    }
+
+    /** Decoder stage j reads the pooled last encoder map (j = 0) or stage j−1's upsampled output. */
+    private static int decoderIn(ModelConfig c, int j) {
+        return c.levelWidth(Math.min(c.convDepth() - j, c.convDepth() - 1));
+    }
+
     /**
-     * Output channels of decoder conv j: the width of the level its upsampled output lands on (so a
+     * Output channels of decoder stage j: the width of the level its upsampled output lands on (so a
      * skip can add that level's encoder map), the image's channels for the last.
      */
-    private static int outWidth(ModelConfig c, int j) {
+    private static int decoderOut(ModelConfig c, int j) {
         int d = c.convDepth();
         return j == d ? c.channels() : c.levelWidth(d - 1 - j);
     }
 
     /** The weights: the names of the PyTorch state_dict of the same model (e1.weight, …, d3.bias at depth 2). */
     static Parameters.Spec spec(ModelConfig c) {
-        int d = c.convDepth();
+        int d = c.convDepth(), n = c.levelConvs();
         Parameters.Spec s = new Parameters.Spec();
-        for (int i = 0; i < d; i++) Conv2d.declare(s, "e" + (i + 1), i == 0 ? c.channels() : c.levelWidth(i - 1), c.levelWidth(i), 3);
-        for (int j = 0; j <= d; j++) Conv2d.declare(s, "d" + (j + 1), c.levelWidth(Math.min(d - j, d - 1)), outWidth(c, j), 3);
+        for (int i = 0; i < d; i++) declareStage(s, "e" + (i + 1), encoderIn(c, i), c.levelWidth(i), true, n);
+        for (int j = 0; j <= d; j++) declareStage(s, "d" + (j + 1), decoderIn(c, j), decoderOut(c, j), false, n);
         return s;
     }
 
-    /** In forward order: e1, pool, e2, pool, …, d1, up, d2, up, …, d(D+1). */
+    private static void declareStage(Parameters.Spec s, String name, int cin, int cout, boolean widenFirst, int n) {
+        for (int k = 0; k < n; k++) {
+            int[] io = widths(cin, cout, widenFirst, n, k);
+            Conv2d.declare(s, convName(name, k), io[0], io[1], 3);
+        }
+    }
+
+    /** In forward order: e1…, pool, e2…, pool, …, d1…, up, d2…, up, …, d(D+1)…. */
     List<Layer> inOrder() {
         List<Layer> all = new ArrayList<>();
         for (int i = 0; i < encoder.size(); i++) {
-            all.add(encoder.get(i));
+            all.addAll(encoder.get(i));
             all.add(pools.get(i));
         }
         for (int j = 0; j < decoder.size(); j++) {
-            all.add(decoder.get(j));
+            all.addAll(decoder.get(j));
             if (j < ups.size()) all.add(ups.get(j));
         }
         return all;

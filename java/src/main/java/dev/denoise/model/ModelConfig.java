@@ -2,19 +2,23 @@ package dev.denoise.model;
 
 /**
  * The architecture of a model: kind, image shape and layer sizes. Defaults are the MNIST models of
- * the README (dense 256/64, vae 256/16, conv 32 channels, skip 16 doubling per level, depth 2);
- * every size can be changed.
+ * the README (dense 256/64, vae 256/16, conv 32 channels, skip 12 doubling per level with two
+ * convolutions per stage, depth 2); every size can be changed.
  *
  * @param hidden    dense/vae hidden layer width
  * @param latent    dense code size or VAE latent size
  * @param convWidth conv channels; skip's at full resolution (they double per level)
  * @param convDepth conv/skip pooling levels: the image is pooled down to H/2^depth
+ * @param levelConvs conv/skip 3×3 convolutions per stage: each encoder level, the bottleneck and
+ *                   each decoder level (1: the seed's model; U-Net has 2)
  */
 public record ModelConfig(ModelKind kind, int channels, int height, int width, int hidden, int latent, int convWidth,
-                          int convDepth) {
+                          int convDepth, int levelConvs) {
     /** Deepest conv model: 2^6 = 64 pixels per bottleneck cell is far past what a 3×3 stack uses. */
     public static final int MAX_DEPTH = 6;
     public static final int DEFAULT_DEPTH = 2;
+    /** Most convolutions per stage: deeper stacks without normalisation layers train poorly. */
+    public static final int MAX_LEVEL_CONVS = 8;
     /** Widest feature map of any level: beyond it one layer's weights pass half a gigabyte. */
     public static final int MAX_LEVEL_WIDTH = 4096;
 
@@ -27,6 +31,9 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
         }
         if (convDepth < 1 || convDepth > MAX_DEPTH) {
             throw new IllegalArgumentException("conv depth must be 1.." + MAX_DEPTH + ", got " + convDepth);
+        }
+        if (levelConvs < 1 || levelConvs > MAX_LEVEL_CONVS) {
+            throw new IllegalArgumentException("convolutions per level must be 1.." + MAX_LEVEL_CONVS + ", got " + levelConvs);
         }
         if (kind == ModelKind.SKIP && ((long) convWidth << (convDepth - 1)) > MAX_LEVEL_WIDTH) {
             throw new IllegalArgumentException("the skip model's widths double per level: " + convWidth + " at depth "
@@ -41,15 +48,24 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
     /** The seed's layer sizes (depth 2) for any image shape. */
     public static ModelConfig defaults(ModelKind kind, int channels, int height, int width) {
         return new ModelConfig(kind, channels, height, width, 256, kind == ModelKind.VAE ? 16 : 64,
-                defaultWidth(kind), DEFAULT_DEPTH);
+                defaultWidth(kind), DEFAULT_DEPTH, defaultLevelConvs(kind));
     }
 
     /**
-     * 32 channels for the seed's conv; 16 (then 32 at the half-size level) for skip, which at
-     * that size costs 55 % of conv's work per image and denoises better (bench/NOTES.md).
+     * One convolution per stage for the seed's conv; two for skip, as U-Net: the second makes each
+     * stage's output a nonlinear mix of what the skip and the upsampled path bring, and in conv's
+     * training time that gains more than the extra epochs a single conv would have (bench/NOTES.md).
+     */
+    public static int defaultLevelConvs(ModelKind kind) {
+        return kind == ModelKind.SKIP ? 2 : 1;
+    }
+
+    /**
+     * 32 channels for the seed's conv; 12 (then 24 at the half-size level) for skip, the width
+     * that, with two convolutions per stage, denoised best in conv's training time (bench/NOTES.md).
      */
     public static int defaultWidth(ModelKind kind) {
-        return kind == ModelKind.SKIP ? 16 : 32;
+        return kind == ModelKind.SKIP ? 12 : 32;
     }
 
     public static ModelConfig mnist(ModelKind kind) {
@@ -62,13 +78,19 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
     }
 
     /**
-     * How far (pixels) an output of a conv or skip model of this depth can see, 4·2^depth − 3: each
-     * 3×3 conv at scale s adds s, each 2×2 pool at scale s adds s more (its window), nearest
-     * upsampling none: 2+4+…+2^depth for the encoder, 2^depth for the bottleneck, 2^(depth−1)+…+1
-     * for the decoder. The skips are shorter paths, inside the same radius.
+     * How far (pixels) an output of a conv or skip model of this depth, with n convolutions per
+     * stage, can see: each 3×3 conv at scale s adds s, each 2×2 pool at scale s adds s more (its
+     * window), nearest upsampling none. With S = 2^depth: n(S−1) + (S−1) for the encoder's convs and
+     * pools, nS for the bottleneck, n(S−1) for the decoder, so n(3S−2) + S−1 (4S−3 for the seed's
+     * n = 1). The skips are shorter paths, inside the same radius.
      */
-    public static int receptiveRadius(int depth) {
-        return 4 * sizeMultiple(depth) - 3;
+    public static int receptiveRadius(int depth, int n) {
+        int s = sizeMultiple(depth);
+        return n * (3 * s - 2) + s - 1;
+    }
+
+    public int receptiveRadius() {
+        return receptiveRadius(convDepth, levelConvs);
     }
 
     /**
@@ -89,23 +111,27 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
     }
 
     public ModelConfig withLatent(int l) {
-        return new ModelConfig(kind, channels, height, width, hidden, l, convWidth, convDepth);
+        return new ModelConfig(kind, channels, height, width, hidden, l, convWidth, convDepth, levelConvs);
     }
 
     public ModelConfig withHidden(int h) {
-        return new ModelConfig(kind, channels, height, width, h, latent, convWidth, convDepth);
+        return new ModelConfig(kind, channels, height, width, h, latent, convWidth, convDepth, levelConvs);
     }
 
     public ModelConfig withConvWidth(int w) {
-        return new ModelConfig(kind, channels, height, width, hidden, latent, w, convDepth);
+        return new ModelConfig(kind, channels, height, width, hidden, latent, w, convDepth, levelConvs);
     }
 
     public ModelConfig withConvDepth(int d) {
-        return new ModelConfig(kind, channels, height, width, hidden, latent, convWidth, d);
+        return new ModelConfig(kind, channels, height, width, hidden, latent, convWidth, d, levelConvs);
+    }
+
+    public ModelConfig withLevelConvs(int n) {
+        return new ModelConfig(kind, channels, height, width, hidden, latent, convWidth, convDepth, n);
     }
 
     /** The same model for images of another size (a fully convolutional model's weights fit any). */
     public ModelConfig withSize(int h, int w) {
-        return new ModelConfig(kind, channels, h, w, hidden, latent, convWidth, convDepth);
+        return new ModelConfig(kind, channels, h, w, hidden, latent, convWidth, convDepth, levelConvs);
     }
 }

@@ -39,6 +39,7 @@ public final class ModelFiles {
         m.put("latent", Integer.toString(c.latent()));
         m.put("conv_width", Integer.toString(c.convWidth()));
         m.put("conv_depth", Integer.toString(c.convDepth()));
+        m.put("level_convs", Integer.toString(c.levelConvs()));
         if (extra != null) m.putAll(extra);
         return m;
     }
@@ -79,7 +80,9 @@ public final class ModelFiles {
                     intOf(file, meta, "height"), intOf(file, meta, "width"), intOf(file, meta, "hidden"),
                     intOf(file, meta, "latent"), intOf(file, meta, "conv_width"),
                     /* files written before the depth was configurable are all depth 2 */
-                    meta.containsKey("conv_depth") ? intOf(file, meta, "conv_depth") : ModelConfig.DEFAULT_DEPTH);
+                    meta.containsKey("conv_depth") ? intOf(file, meta, "conv_depth") : ModelConfig.DEFAULT_DEPTH,
+                    /* … and have one convolution per stage */
+                    meta.containsKey("level_convs") ? intOf(file, meta, "level_convs") : 1);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(file, "bad model metadata: " + e.getMessage());
         }

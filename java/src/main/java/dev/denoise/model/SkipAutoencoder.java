@@ -8,14 +8,17 @@ import java.util.List;
 
 /**
  * Our own model: the conv autoencoder with additive skip connections, U-Net style. The layers are
- * {@link ConvAutoencoder}'s (same names), with the channels doubling per pooling level (see
- * {@link ModelConfig#levelWidth}), and each upsampled decoder map is summed with the encoder's
- * ReLU output of the same resolution before the next decoder conv (at depth 2: d2 sees up(d1) +
- * e2, d3 sees up(d2) + e1). The bottleneck still decides what is noise; the skips bring back the
- * detail pooling threw away, which the plain autoencoder can only guess (blurred edges, lost
- * strokes), and give the first layers a short path to the loss, so training converges sooner.
- * Wide maps where they are cheap (a halved map costs a quarter per channel) and narrow ones at
- * full resolution make it more accurate than the seed's conv model at less work per image.
+ * {@link ConvLayers}'s, with the channels doubling per pooling level (see
+ * {@link ModelConfig#levelWidth}) and, by default, two convolutions per stage. Each upsampled
+ * decoder map is summed with the encoder stage's ReLU output of the same resolution before the
+ * next decoder stage (at depth 2: d2 sees up(d1) + e2, d3 sees up(d2) + e1). The bottleneck still
+ * decides what is noise; the skips bring back the detail pooling threw away, which the plain
+ * autoencoder can only guess (blurred edges, lost strokes), and give the first layers a short path
+ * to the loss, so training converges sooner. The second convolution of a stage makes its output a
+ * nonlinear mix of skip and context (with one, the last layer is linear in their sum: the context
+ * cannot gate what a pixel's neighbourhood says). Wide maps where they are cheap (a halved map
+ * costs a quarter per channel) and narrow ones at full resolution keep the work per image near
+ * the seed's conv model.
  *
  * <p>Backward: a sum hands its gradient to both inputs, so the gradient at each skip's encoder end
  * is the pool's gradient plus the skip's; {@link Backend#maxpool2d_relu_backward} adds them on its
@@ -35,38 +38,51 @@ public final class SkipAutoencoder extends Autoencoder {
 
     @Override
     protected Tensor forward(Tensor x, boolean training) {
-        List<Conv2d> enc = layers.encoder, dec = layers.decoder;
+        List<List<Conv2d>> enc = layers.encoder, dec = layers.decoder;
         int d = enc.size();
         for (int i = 0; i < d; i++) {
-            encoded[i] = enc.get(i).forward(x);
+            encoded[i] = run(enc.get(i), x);
             x = layers.pools.get(i).forward(encoded[i]);
         }
-        Tensor y = dec.get(0).forward(x);
+        Tensor y = run(dec.get(0), x);
         for (int j = 0; j < d; j++) {
             Tensor s = layers.ups.get(j).forward(y);
             backend.add(s, s, encoded[d - 1 - j]);
-            y = dec.get(j + 1).forward(s);
+            y = run(dec.get(j + 1), s);
         }
         return y;
     }
 
+    private static Tensor run(List<Conv2d> stage, Tensor x) {
+        for (Conv2d c : stage) x = c.forward(x);
+        return x;
+    }
+
     @Override
     protected void backward(Tensor dlogits) {
-        List<Conv2d> enc = layers.encoder, dec = layers.decoder;
+        List<List<Conv2d>> enc = layers.encoder, dec = layers.decoder;
         int d = enc.size();
         Tensor g = dlogits;
         for (int j = d; j >= 1; j--) {
-            Tensor gs = dec.get(j).backward(g, true);   // the gradient at the sum …
-            skipGrad[d - j] = gs;                       // … goes down the skip unchanged
+            Tensor gs = backward(dec.get(j), dec.get(j).size(), g, true);   // the gradient at the sum …
+            skipGrad[d - j] = gs;                                           // … goes down the skip unchanged
             g = layers.ups.get(j - 1).backward(gs, true);
         }
-        g = dec.get(0).backward(g, true);
+        g = backward(dec.get(0), dec.get(0).size(), g, true);
         for (int i = d - 1; i >= 0; i--) {
-            /* the encoder output's two uses, pool and skip, summed inside the pool's ReLU backward */
-            Conv2d e = enc.get(i);
-            g = layers.pools.get(i).backwardThroughRelu(g, e.biasGradient(), skipGrad[i]);
-            g = e.backwardPreActivation(g, i > 0);
+            /* the stage's output has two uses, pool and skip, summed inside the pool's ReLU backward */
+            List<Conv2d> stage = enc.get(i);
+            int n = stage.size();
+            g = layers.pools.get(i).backwardThroughRelu(g, stage.getLast().biasGradient(), skipGrad[i]);
+            g = stage.getLast().backwardPreActivation(g, n > 1 || i > 0);
+            g = backward(stage, n - 1, g, i > 0);
         }
+    }
+
+    /** Backward through convs end−1 … 0 of a stage; conv 0's input gradient when needInputGrad. */
+    private static Tensor backward(List<Conv2d> stage, int end, Tensor g, boolean needInputGrad) {
+        for (int k = end - 1; k >= 0; k--) g = stage.get(k).backward(g, k > 0 || needInputGrad);
+        return g;
     }
 
     @Override

@@ -99,7 +99,8 @@ class ModelFilesTest {
 
     @Test
     void skip_and_deeper_models_round_trip_and_old_files_read_as_depth_2() throws Exception {
-        ModelConfig deep = ModelConfig.defaults(ModelKind.SKIP, 3, 32, 32).withConvDepth(3);
+        ModelConfig deep = ModelConfig.defaults(ModelKind.SKIP, 3, 32, 32).withConvDepth(3).withConvWidth(16)
+                .withLevelConvs(1);
         Path f = dir.resolve("skip3.safetensors");
         try (Autoencoder m = Autoencoder.create(cpu, deep, 2)) {
             m.initialise(4);
@@ -112,11 +113,35 @@ class ModelFilesTest {
                 assertArrayEquals(m.parameters().values().toArray(), back.parameters().values().toArray());
             }
         }
-        // written before conv_depth existed: a depth-2 conv model
+        // written before conv_depth and level_convs existed: a depth-2 conv model of one conv per stage
         Map<String, String> old = new LinkedHashMap<>(ModelFiles.metadata(ModelConfig.mnist(ModelKind.CONV), Map.of()));
         old.remove("conv_depth");
+        old.remove("level_convs");
         try (Autoencoder back = ModelFiles.load(write("old.safetensors", old, tensorsOf(ModelKind.CONV)), cpu, 2)) {
             assertEquals(ModelConfig.mnist(ModelKind.CONV), back.config());
+        }
+    }
+
+    @Test
+    void stages_of_two_convs_round_trip_under_the_pytorch_names() throws Exception {
+        ModelConfig u = ModelConfig.mnist(ModelKind.SKIP).withConvWidth(16).withLevelConvs(2);
+        Path f = dir.resolve("skip-2.safetensors");
+        try (Autoencoder m = Autoencoder.create(cpu, u, 2)) {
+            m.initialise(6);
+            ModelFiles.save(f, m, Map.of());
+            Map<String, int[]> shapes = new LinkedHashMap<>();
+            ModelFiles.tensors(m).forEach(t -> shapes.put(t.name(), t.shape()));
+            assertEquals(List.of("e1", "e1_2", "e2", "e2_2", "d1", "d1_2", "d2", "d2_2", "d3", "d3_2"),
+                    shapes.keySet().stream().filter(n -> n.endsWith(".weight")).map(n -> n.replace(".weight", "")).toList());
+            assertArrayEquals(new int[] {16, 1, 3, 3}, shapes.get("e1.weight"), "an encoder stage widens first");
+            assertArrayEquals(new int[] {16, 16, 3, 3}, shapes.get("e1_2.weight"));
+            assertArrayEquals(new int[] {32, 32, 3, 3}, shapes.get("d2.weight"), "a decoder stage narrows last");
+            assertArrayEquals(new int[] {16, 32, 3, 3}, shapes.get("d2_2.weight"));
+            assertArrayEquals(new int[] {1, 16, 3, 3}, shapes.get("d3_2.weight"));
+            try (Autoencoder back = ModelFiles.load(f, cpu, 2)) {
+                assertEquals(u, back.config());
+                assertArrayEquals(m.parameters().values().toArray(), back.parameters().values().toArray());
+            }
         }
     }
 

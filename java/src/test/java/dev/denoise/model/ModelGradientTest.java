@@ -30,20 +30,22 @@ class ModelGradientTest {
      */
     private static final double UNRESOLVED = 3e-3;
 
-    /** Every kind at its smallest; conv and skip also one and three levels deep. */
+    /** Every kind at its smallest; conv and skip also one and three levels deep, and with stages of 2 and 3 convs. */
     static Stream<Arguments> models() {
         return Stream.of(
-                Arguments.of(ModelKind.DENSE, 2), Arguments.of(ModelKind.VAE, 2),
-                Arguments.of(ModelKind.CONV, 1), Arguments.of(ModelKind.CONV, 2), Arguments.of(ModelKind.CONV, 3),
-                Arguments.of(ModelKind.SKIP, 1), Arguments.of(ModelKind.SKIP, 2), Arguments.of(ModelKind.SKIP, 3));
+                Arguments.of(ModelKind.DENSE, 2, 1), Arguments.of(ModelKind.VAE, 2, 1),
+                Arguments.of(ModelKind.CONV, 1, 1), Arguments.of(ModelKind.CONV, 2, 1), Arguments.of(ModelKind.CONV, 3, 1),
+                Arguments.of(ModelKind.CONV, 2, 2),
+                Arguments.of(ModelKind.SKIP, 1, 1), Arguments.of(ModelKind.SKIP, 2, 1), Arguments.of(ModelKind.SKIP, 3, 1),
+                Arguments.of(ModelKind.SKIP, 1, 3), Arguments.of(ModelKind.SKIP, 2, 2));
     }
 
-    @ParameterizedTest(name = "{0} depth {1}")
+    @ParameterizedTest(name = "{0} depth {1}, {2} per stage")
     @MethodSource("models")
-    void backward_matches_finite_differences(ModelKind kind, int depth) {
+    void backward_matches_finite_differences(ModelKind kind, int depth, int levelConvs) {
         int side = Math.max(8, 2 << depth); // a 2×2 bottleneck at least: a 1×1 one puts every pixel on one kink
-        ModelConfig c = kind.convolutional() ? new ModelConfig(kind, 2, side, side, 16, 8, 4, depth)
-                : new ModelConfig(kind, 1, 4, 8, 16, 8, 3, depth);
+        ModelConfig c = kind.convolutional() ? new ModelConfig(kind, 2, side, side, 16, 8, 4, depth, levelConvs)
+                : new ModelConfig(kind, 1, 4, 8, 16, 8, 3, depth, levelConvs);
         int n = 3;
         try (Autoencoder m = Autoencoder.create(cpu, c, n);
              Tensor noisy = cpu.allocate(n, c.channels(), c.height(), c.width());
