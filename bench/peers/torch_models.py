@@ -153,21 +153,45 @@ class VAE(nn.Module):
         return bce + kl
 
 
+def _stage(module, name, cin, cout, n, widen_first):
+    """n 3x3 convs cin -> cout named name, name_2, ..., name_n (as the Java model's weights): an
+    encoder stage widens in its first conv, a decoder stage narrows in its last."""
+    mid = cout if widen_first else cin
+    for k in range(n):
+        setattr(module, name if k == 0 else f"{name}_{k + 1}",
+                nn.Conv2d(cin if k == 0 else mid, cout if k == n - 1 else mid, 3, padding=1))
+
+
+def _run(module, name, n, x, linear_last=False):
+    for k in range(n):
+        x = getattr(module, name if k == 0 else f"{name}_{k + 1}")(x)
+        if not (linear_last and k == n - 1):
+            x = F.relu(x)
+    return x
+
+
+def _up(x):
+    return F.interpolate(x, scale_factor=2, mode="nearest")
+
+
 class ConvAE(nn.Module):
-    def __init__(self, width=32):
+    """The seed's conv autoencoder (level_convs=1): e1, pool, e2, pool | d1, up, d2, up, d3."""
+
+    def __init__(self, width=32, level_convs=1):
         super().__init__()
-        self.e1 = nn.Conv2d(1, width, 3, padding=1)
-        self.e2 = nn.Conv2d(width, width, 3, padding=1)
-        self.d1 = nn.Conv2d(width, width, 3, padding=1)
-        self.d2 = nn.Conv2d(width, width, 3, padding=1)
-        self.d3 = nn.Conv2d(width, 1, 3, padding=1)
+        self.n = level_convs
+        _stage(self, "e1", 1, width, self.n, True)
+        _stage(self, "e2", width, width, self.n, True)
+        _stage(self, "d1", width, width, self.n, False)
+        _stage(self, "d2", width, width, self.n, False)
+        _stage(self, "d3", width, 1, self.n, False)
 
     def forward(self, x):
-        h = F.max_pool2d(F.relu(self.e1(x)), 2)  # 28 -> 14
-        h = F.max_pool2d(F.relu(self.e2(h)), 2)  # 14 -> 7
-        h = F.interpolate(F.relu(self.d1(h)), scale_factor=2, mode="nearest")  # 7 -> 14
-        h = F.interpolate(F.relu(self.d2(h)), scale_factor=2, mode="nearest")  # 14 -> 28
-        return self.d3(h)
+        h = F.max_pool2d(_run(self, "e1", self.n, x), 2)          # 28 -> 14
+        h = F.max_pool2d(_run(self, "e2", self.n, h), 2)          # 14 -> 7
+        h = _up(_run(self, "d1", self.n, h))                      # 7 -> 14
+        h = _up(_run(self, "d2", self.n, h))                      # 14 -> 28
+        return _run(self, "d3", self.n, h, linear_last=True)
 
     def loss(self, x, target):
         return F.binary_cross_entropy_with_logits(self(x), target)
@@ -175,41 +199,53 @@ class ConvAE(nn.Module):
 
 class SkipAE(nn.Module):
     """Additive skips, U-Net style: each upsampled decoder map plus the encoder's ReLU map of its
-    size; channels double per level (width at 28x28, 2*width at 14x14 and 7x7)."""
+    size; channels double per level (width at 28x28, 2*width at 14x14 and 7x7); level_convs 3x3
+    convs per stage."""
 
-    def __init__(self, width=16):
+    def __init__(self, width=12, level_convs=2):
         super().__init__()
-        self.e1 = nn.Conv2d(1, width, 3, padding=1)
-        self.e2 = nn.Conv2d(width, 2 * width, 3, padding=1)
-        self.d1 = nn.Conv2d(2 * width, 2 * width, 3, padding=1)
-        self.d2 = nn.Conv2d(2 * width, width, 3, padding=1)
-        self.d3 = nn.Conv2d(width, 1, 3, padding=1)
+        self.n = level_convs
+        _stage(self, "e1", 1, width, self.n, True)
+        _stage(self, "e2", width, 2 * width, self.n, True)
+        _stage(self, "d1", 2 * width, 2 * width, self.n, False)
+        _stage(self, "d2", 2 * width, width, self.n, False)
+        _stage(self, "d3", width, 1, self.n, False)
 
     def forward(self, x):
-        s1 = F.relu(self.e1(x))                                   # 28
-        s2 = F.relu(self.e2(F.max_pool2d(s1, 2)))                 # 14
-        h = F.relu(self.d1(F.max_pool2d(s2, 2)))                  # 7
-        h = F.relu(self.d2(F.interpolate(h, scale_factor=2, mode="nearest") + s2))
-        return self.d3(F.interpolate(h, scale_factor=2, mode="nearest") + s1)
+        s1 = _run(self, "e1", self.n, x)                          # 28
+        s2 = _run(self, "e2", self.n, F.max_pool2d(s1, 2))        # 14
+        h = _run(self, "d1", self.n, F.max_pool2d(s2, 2))         # 7
+        h = _run(self, "d2", self.n, _up(h) + s2)
+        return _run(self, "d3", self.n, _up(h) + s1, linear_last=True)
 
     def loss(self, x, target):
         return F.binary_cross_entropy_with_logits(self(x), target)
 
 
-def make_model(kind, hidden=256, latent=None, conv_width=None):
+def make_model(kind, hidden=256, latent=None, conv_width=None, level_convs=None):
     if kind == "dense":
         return DenseAE(hidden, 64 if latent is None else latent)
     if kind == "vae":
         return VAE(hidden, 16 if latent is None else latent)
     if kind == "conv":
-        return ConvAE(32 if conv_width is None else conv_width)
+        return ConvAE(32 if conv_width is None else conv_width, 1 if level_convs is None else level_convs)
     if kind == "skip":
-        return SkipAE(16 if conv_width is None else conv_width)
+        return SkipAE(12 if conv_width is None else conv_width, 2 if level_convs is None else level_convs)
     raise ValueError(f"unknown model {kind!r} (expected dense, vae, conv or skip)")
 
 
-def make_optimizer(model):
-    return torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+# The recipe each Java model trains with by default (dev.denoise.train.TrainConfig): batch, Adam
+# learning rate, and the fraction of training at the end over which the rate falls linearly to 0.
+RECIPES = {"dense": (128, 1e-3, 0.0), "vae": (128, 1e-3, 0.0), "conv": (128, 1e-3, 0.0), "skip": (32, 5e-3, 0.4)}
+
+
+def make_optimizer(model, lr=1e-3):
+    return torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
+
+
+def lr_at(lr, decay, progress):
+    """As TrainConfig.lrAt: constant, then linear to 0 over the last `decay` of training."""
+    return lr if decay == 0 else lr * min(1.0, max(0.0, (1.0 - progress) / decay))
 
 
 # ---------------------------------------------------------------- safetensors (no extra dependency)
@@ -264,7 +300,7 @@ def load_model_file(path):
     if meta.get("conv_depth", "2") != "2":
         raise ValueError(f"{path}: only depth-2 conv and skip models are supported here")
     model = make_model(kind, int(meta.get("hidden", 256)), int(meta["latent"]) if "latent" in meta else None,
-                       int(meta["conv_width"]) if "conv_width" in meta else None)
+                       int(meta["conv_width"]) if "conv_width" in meta else None, int(meta.get("level_convs", 1)))  # files before level_convs: 1
     # A training checkpoint also carries optimiser state (e.g. adam.m / adam.v): only the weights matter.
     wanted = model.state_dict().keys()
     model.load_state_dict({k: v for k, v in tensors.items() if k in wanted}, strict=True)
@@ -281,6 +317,7 @@ def model_metadata(kind, model):
         width = 32
     return {"format": "denoise-model", "version": "1", "model": kind, "channels": 1, "height": 28,
             "width": 28, "hidden": hidden, "latent": latent, "conv_width": width, "conv_depth": 2,
+            "level_convs": getattr(model, "n", 1),
             "noise": f"gaussian:{NOISE_SIGMA}", "trained_by": f"torch {torch.__version__}"}
 
 
@@ -344,12 +381,16 @@ def configure_threads(threads):
         pass  # may only be set once, before any parallel work; harmless if already set
 
 
-def train_epoch(model, opt, clean, batch, generator):
+def train_epoch(model, opt, clean, batch, generator, schedule=None):
+    """schedule(i): the learning rate before the step at image i of this epoch, or None (constant)."""
     model.train()
     n = clean.shape[0]
     perm = torch.randperm(n, generator=generator)
     total, seen = 0.0, 0
     for i in range(0, n, batch):
+        if schedule is not None:
+            for group in opt.param_groups:
+                group["lr"] = schedule(i)
         target = clean[perm[i:i + batch]]
         # Fresh noise for every batch of every epoch: the model never sees the same corruption twice.
         noisy = add_gaussian_noise(target, NOISE_SIGMA, generator)
@@ -370,15 +411,20 @@ def cmd_train(args):
     if args.train_size:
         train = train[:args.train_size].contiguous()
     test = load_mnist(args.data, "test")
-    model = make_model(args.model)
-    opt = make_optimizer(model)
+    model = make_model(args.model, level_convs=args.level_convs)
+    batch, lr, decay = RECIPES[args.model]
+    batch = args.batch or batch
+    opt = make_optimizer(model, lr)
     blas = warn_if_reference_blas()
     print(f"torch {torch.__version__}  model {args.model}  params {sum(p.numel() for p in model.parameters())}  "
-          f"train {train.shape[0]}  batch {args.batch}  threads {torch.get_num_threads()}", flush=True)
+          f"train {train.shape[0]}  batch {batch}  lr {lr} (decay {decay})  threads {torch.get_num_threads()}",
+          flush=True)
+    n = train.shape[0]
     epochs = []
     for epoch in range(1, args.epochs + 1):
         t0 = time.perf_counter()
-        loss = train_epoch(model, opt, train, args.batch, generator)
+        schedule = lambda i, e=epoch - 1: lr_at(lr, decay, (e * n + i) / (args.epochs * n))
+        loss = train_epoch(model, opt, train, batch, generator, schedule)
         secs = time.perf_counter() - t0
         if not math.isfinite(loss):
             sys.exit(f"epoch {epoch}: loss is {loss}, training diverged")
@@ -399,7 +445,8 @@ def cmd_train(args):
         save_safetensors(args.save, model, model_metadata(args.model, model))
         print(f"saved {args.save}")
     write_json(args.json, {"command": "train", "torch": torch.__version__, "model": args.model,
-                           "threads": torch.get_num_threads(), "batch": args.batch, "seed": args.seed,
+                           "threads": torch.get_num_threads(), "batch": batch, "lr": lr, "lr_decay": decay,
+                           "seed": args.seed,
                            "train_images": int(train.shape[0]), "noise": f"gaussian:{NOISE_SIGMA}", "blas": blas,
                            "epochs": epochs, **result})
 
@@ -417,7 +464,7 @@ def cmd_speed(args):
         pool = torch.rand((max(args.batch * 8, args.infer),) + IMAGE_SHAPE, generator=generator)
     dev = torch.device(args.device)
     pool = pool.to(dev)
-    model = make_model(args.model).to(dev)
+    model = make_model(args.model, level_convs=args.level_convs).to(dev)
     opt = make_optimizer(model)
     if args.compile:  # torch.compile where this PyTorch has it (2.x); eager otherwise
         model.forward = torch.compile(model.forward)
@@ -503,11 +550,15 @@ def main(argv=None):
         s.add_argument("--data", default="data/mnist", help="directory of the MNIST IDX files")
         s.add_argument("--json", help="also write the results to this JSON file")
 
+    def model_choice(s):
+        s.add_argument("--model", choices=["dense", "vae", "conv", "skip"], required=True)
+        s.add_argument("--level-convs", type=int, help="conv and skip: 3x3 convs per stage (default 1 conv, 2 skip)")
+
     t = sub.add_parser("train", help="train one model and report the test PSNR")
-    t.add_argument("--model", choices=["dense", "vae", "conv", "skip"], required=True)
+    model_choice(t)
     t.add_argument("--epochs", type=int, default=1)
     t.add_argument("--train-size", type=int, default=0, help="first N training images (default all 60000)")
-    t.add_argument("--batch", type=int, default=128)
+    t.add_argument("--batch", type=int, help="default: the Java model's (32 skip, 128 the others)")
     t.add_argument("--seed", type=int, default=1)
     t.add_argument("--eval-each", action="store_true",
                    help="test PSNR after every epoch too (not counted in the epoch time)")
@@ -515,7 +566,7 @@ def main(argv=None):
     common(t)
 
     s = sub.add_parser("speed", help="training and inference throughput")
-    s.add_argument("--model", choices=["dense", "vae", "conv", "skip"], required=True)
+    model_choice(s)
     s.add_argument("--batch", type=int, default=128)
     s.add_argument("--steps", type=int, default=50, help="timed training steps")
     s.add_argument("--warmup", type=int, default=5, help="untimed training steps first")

@@ -27,6 +27,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /**
  * denoise compare — the main job: trains dense, vae, conv and skip with one recipe, scores them and the
@@ -45,12 +47,6 @@ final class CompareCommand implements Runnable {
     @Option(names = "--train-size", defaultValue = "0",
             description = "Training images per model (0 = all). Default: ${DEFAULT-VALUE}.")
     int trainSize;
-
-    @Option(names = "--batch", defaultValue = "128", description = "Batch size. Default: ${DEFAULT-VALUE}.")
-    int batch;
-
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate. Default: ${DEFAULT-VALUE}.")
-    float lr;
 
     @Option(names = "--test-size", defaultValue = "0", description = "Test images scored (0 = all).")
     int testSize;
@@ -80,10 +76,26 @@ final class CompareCommand implements Runnable {
     Options.Device device;
 
     @Mixin
+    Options.Recipe recipe;
+
+    @Mixin
     Options.Architecture arch;
 
     @Mixin
     Options.Patches pictures;
+
+    /** Batch and learning rate in the report's configuration: one value when every model has it, else each model's. */
+    static void describe(Map<String, Object> config, Map<ModelKind, TrainConfig> recipes) {
+        config.put("batch", perModel(recipes, TrainConfig::batch));
+        config.put("lr", perModel(recipes, TrainConfig::lr));
+        config.put("lr_decay", perModel(recipes, TrainConfig::lrDecay));
+    }
+
+    private static Object perModel(Map<ModelKind, TrainConfig> recipes, Function<TrainConfig, Object> value) {
+        if (recipes.values().stream().map(value).distinct().count() == 1) return value.apply(recipes.values().iterator().next());
+        return recipes.entrySet().stream().map(e -> e.getKey().id() + " " + value.apply(e.getValue()))
+                .collect(Collectors.joining(", "));
+    }
 
     @Override
     public void run() {
@@ -91,7 +103,9 @@ final class CompareCommand implements Runnable {
         Path folder = data.folder();
         List<ModelKind> kinds = kinds(models != null ? models
                 : folder == null ? List.of("dense", "vae", "conv", "skip") : List.of("conv", "skip"));
-        TrainConfig cfg = TrainCommand.config(epochs, batch, lr, seed, folder == null ? data.validate() : data.noise());
+        Noise noise = folder == null ? data.validate() : data.noise();
+        Map<ModelKind, TrainConfig> recipes = new LinkedHashMap<>();
+        for (ModelKind k : kinds) recipes.put(k, recipe.config(k, epochs, seed, noise));
         if (folder != null) {
             ComparePictures.validate(kinds, testDir);
             arch.validate();
@@ -99,12 +113,11 @@ final class CompareCommand implements Runnable {
             device.validate();
             OutputDir.check("--out", out);
             try (Backend backend = device.open()) {
-                ComparePictures.run(backend, device.note(), kinds, arch, pictures, folder, testDir, cfg, out);
+                ComparePictures.run(backend, device.note(), recipes, arch, pictures, folder, testDir, out);
             }
             return;
         }
         if (testDir != null) throw new IllegalArgumentException("--test goes with --dataset DIR (a folder of pictures)");
-        Noise noise = cfg.noise();
         Ranges.check("--train-size", trainSize, 0, Ranges.NO_LIMIT);
         Ranges.check("--test-size", testSize, 0, Ranges.NO_LIMIT);
         Ranges.check("--vae-latent", vaeLatent, 1, TrainCommand.MAX_LATENT);
@@ -148,8 +161,8 @@ final class CompareCommand implements Runnable {
                 ModelKind kind = mc.kind();
                 Path dir = out.resolve(kind.id());
                 OutputDir.prepare(dir);
-                TrainCommand.Result r = TrainCommand.train(backend, mc, TrainingSet.of(split[0]), split[1], cfg, dir,
-                        false, Map.of("dataset", data.dataset));
+                TrainCommand.Result r = TrainCommand.train(backend, mc, TrainingSet.of(split[0]), split[1],
+                        recipes.get(kind), dir, false, Map.of("dataset", data.dataset));
                 try (Autoencoder m = ModelFiles.load(dir.resolve("model.safetensors"), backend, 256)) {
                     Evaluation.Denoised d = Evaluation.denoise(m, noisy, test.count());
                     Evaluation.Scores s = Evaluation.score(d.images(), test);
@@ -176,12 +189,10 @@ final class CompareCommand implements Runnable {
             config.put("train_size", split[0].count());
             config.put("validation_size", split[1].count());
             config.put("test_size", test.count());
-            config.put("batch", batch);
-            config.put("lr", lr);
+            describe(config, recipes);
             config.put("seed", seed);
             config.put("vae_latent", vaeLatent);
-            config.put("conv_width", arch.convWidth != null ? arch.convWidth : "32 conv, 16 skip (doubling per level)");
-            config.put("conv_depth", arch.convDepth);
+            arch.describe(config);
             config.put("device", backend.describe());
             Report.write(out, new Comparison(noisyQ, baselines, results, config, rowNames, rows, samples, manifold, side));
             System.out.printf("noisy input: PSNR %.2f dB, SSIM %.4f; report: %s%n", noisyQ.psnr(), noisyQ.ssim(),

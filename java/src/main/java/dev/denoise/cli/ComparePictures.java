@@ -48,8 +48,11 @@ final class ComparePictures {
         }
     }
 
-    static void run(Backend backend, String deviceNote, List<ModelKind> kinds, Options.Architecture arch,
-                    Options.Patches pictures, Path trainDir, Path testDir, TrainConfig cfg, Path out) {
+    /** recipes: the models to train, each with its recipe (all with the same epochs, noise and seed). */
+    static void run(Backend backend, String deviceNote, Map<ModelKind, TrainConfig> recipes, Options.Architecture arch,
+                    Options.Patches pictures, Path trainDir, Path testDir, Path out) {
+        List<ModelKind> kinds = List.copyOf(recipes.keySet());
+        TrainConfig cfg = recipes.get(kinds.getFirst());
         Options.Patches.Split split = pictures.load(trainDir, cfg.seed());
         ImageFolder test = ImageFolder.load(testDir);
         if (test.channels() != split.train().channels()) {
@@ -66,7 +69,8 @@ final class ComparePictures {
         for (ModelConfig mc : configs) {
             Path dir = out.resolve(mc.kind().id());
             OutputDir.prepare(dir);
-            trained.put(mc.kind().id(), TrainCommand.train(backend, mc, split.train(), split.validation(), cfg, dir, false,
+            trained.put(mc.kind().id(), TrainCommand.train(backend, mc, split.train(), split.validation(),
+                    recipes.get(mc.kind()), dir, false,
                     Map.of("dataset", trainDir.toString())));
         }
         int side = CROP;
@@ -104,11 +108,9 @@ final class ComparePictures {
             config.put("patch", pictures.patch);
             config.put("patches_per_epoch", pictures.patches);
             config.put("val_files", pictures.valFiles);
-            config.put("batch", cfg.batch());
-            config.put("lr", cfg.lr());
+            CompareCommand.describe(config, recipes);
             config.put("seed", cfg.seed());
-            config.put("conv_width", arch.convWidth != null ? arch.convWidth : "32 conv, 16 skip (doubling per level)");
-            config.put("conv_depth", arch.convDepth);
+            arch.describe(config);
             config.put("crops", side + "×" + side + " from the centre of each test picture");
             config.put("device", backend.describe());
             Evaluation.Scores noisy = mean.get("noisy");

@@ -12,12 +12,14 @@ import dev.denoise.data.PatchSampler;
 import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelKind;
 import dev.denoise.train.Noise;
+import dev.denoise.train.TrainConfig;
 import dev.denoise.train.TrainingSet;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /** Options shared by several commands (picocli mixins). */
@@ -69,6 +71,42 @@ final class Options {
         }
     }
 
+    /**
+     * Batch and learning rate (train, compare). Each left unset takes the value the model's kind is
+     * tuned for ({@link TrainConfig#defaults(ModelKind, int)}), so one compare trains every model
+     * with its own recipe.
+     */
+    static final class Recipe {
+        static final int MAX_BATCH = 65_536;
+
+        @Option(names = "--batch", paramLabel = "N", description = "Batch size. Default: 32 for skip, 128 for the others.")
+        Integer batch;
+
+        @Option(names = "--lr", paramLabel = "LR",
+                description = "Adam learning rate. Default: 5e-3 for skip, 1e-3 for the others.")
+        Float lr;
+
+        @Option(names = "--lr-decay", paramLabel = "F",
+                description = "Decay the learning rate linearly to 0 over the last fraction F of the epochs "
+                        + "(0 = constant). Default: 0.4 for skip, 0 for the others.")
+        Float lrDecay;
+
+        void validate() {
+            if (batch != null) Ranges.check("--batch", batch, 1, MAX_BATCH);
+            if (lr != null) Ranges.positive("--lr", lr, 10f);
+            if (lrDecay != null) Ranges.within("--lr-decay", lrDecay, 0f, 1f);
+        }
+
+        /** The recipe for kind: what was given, the kind's own for the rest. */
+        TrainConfig config(ModelKind kind, int epochs, long seed, Noise noise) {
+            Ranges.check("--epochs", epochs, 1, 100_000);
+            validate();
+            return new TrainConfig(epochs, batch != null ? batch : TrainConfig.defaultBatch(kind),
+                    lr != null ? lr : TrainConfig.defaultLr(kind), noise, seed,
+                    lrDecay != null ? lrDecay : TrainConfig.defaultLrDecay(kind));
+        }
+    }
+
     /** The conv and skip models' layer sizes (dense and vae ignore them). */
     static final class Architecture {
         /** Widest --conv-width: beyond it one 256×256 tile's activations pass a gigabyte per layer. */
@@ -76,7 +114,7 @@ final class Options {
 
         @Option(names = "--conv-width", paramLabel = "F",
                 description = "Channels of the conv model's layers, and of the skip model's full-resolution ones "
-                        + "(doubling per level). Default: 32 for conv, 16 for skip.")
+                        + "(doubling per level). Default: 32 for conv, 12 for skip.")
         Integer convWidth;
 
         @Option(names = "--conv-depth", defaultValue = "2", paramLabel = "D",
@@ -84,9 +122,26 @@ final class Options {
                         + "by 2^D. Default: ${DEFAULT-VALUE}.")
         int convDepth;
 
+        @Option(names = "--level-convs", paramLabel = "N",
+                description = "3x3 convolutions per stage of the conv and skip models: each encoder level, the "
+                        + "bottleneck and each decoder level (U-Net has 2). Default: 1 for conv, 2 for skip.")
+        Integer levelConvs;
+
         void validate() {
             if (convWidth != null) Ranges.check("--conv-width", convWidth, 1, MAX_WIDTH);
             Ranges.check("--conv-depth", convDepth, 1, ModelConfig.MAX_DEPTH);
+            if (levelConvs != null) Ranges.check("--level-convs", levelConvs, 1, ModelConfig.MAX_LEVEL_CONVS);
+        }
+
+        /** The sizes as the report's configuration table shows them. */
+        void describe(Map<String, Object> config) {
+            config.put("conv_width", convWidth != null ? convWidth
+                    : ModelConfig.defaultWidth(ModelKind.CONV) + " conv, " + ModelConfig.defaultWidth(ModelKind.SKIP)
+                    + " skip (doubling per level)");
+            config.put("conv_depth", convDepth);
+            config.put("level_convs", levelConvs != null ? levelConvs
+                    : ModelConfig.defaultLevelConvs(ModelKind.CONV) + " conv, " + ModelConfig.defaultLevelConvs(ModelKind.SKIP)
+                    + " skip");
         }
 
         /**
@@ -103,7 +158,8 @@ final class Options {
                         + "images whose sides divide by " + mult + ", these are " + h + "x" + w);
             }
             return new ModelConfig(kind, c, h, w, m.hidden(), m.latent(),
-                    convWidth != null ? convWidth : ModelConfig.defaultWidth(kind), convDepth);
+                    convWidth != null ? convWidth : ModelConfig.defaultWidth(kind), convDepth,
+                    levelConvs != null ? levelConvs : ModelConfig.defaultLevelConvs(kind));
         }
     }
 

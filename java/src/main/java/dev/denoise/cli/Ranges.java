@@ -28,6 +28,14 @@ final class Ranges {
         return value;
     }
 
+    /** value when it is a number in [lo, hi]; NaN fails too. */
+    static float within(String option, float value, float lo, float hi) {
+        if (!(value >= lo && value <= hi)) {
+            throw new IllegalArgumentException(option + " must be in " + lo + ".." + hi + ", got " + value);
+        }
+        return value;
+    }
+
     /** Runs a parser of an option's text, prefixing its IllegalArgumentException with the option. */
     static <T> T parse(String option, java.util.function.Supplier<T> parser) {
         try {

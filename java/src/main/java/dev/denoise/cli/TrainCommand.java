@@ -33,12 +33,6 @@ final class TrainCommand implements Runnable {
     @Option(names = "--epochs", defaultValue = "10", description = "Epochs. Default: ${DEFAULT-VALUE}.")
     int epochs;
 
-    @Option(names = "--batch", defaultValue = "128", description = "Batch size. Default: ${DEFAULT-VALUE}.")
-    int batch;
-
-    @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate. Default: ${DEFAULT-VALUE}.")
-    float lr;
-
     @Option(names = "--train-size", defaultValue = "0",
             description = "Training images (0 = all but the " + DatasetChoice.VALIDATION + " held out for validation).")
     int trainSize;
@@ -62,6 +56,9 @@ final class TrainCommand implements Runnable {
     Options.Device device;
 
     @Mixin
+    Options.Recipe recipe;
+
+    @Mixin
     Options.Architecture arch;
 
     @Mixin
@@ -72,7 +69,7 @@ final class TrainCommand implements Runnable {
         // Everything that can be refused is refused here, before data is read or OUT is made.
         ModelKind kind = Ranges.parse("--model", () -> ModelKind.parse(model));
         Path folder = data.folder();
-        TrainConfig cfg = config(epochs, batch, lr, seed, folder == null ? data.validate() : data.noise());
+        TrainConfig cfg = recipe.config(kind, epochs, seed, folder == null ? data.validate() : data.noise());
         Ranges.check("--train-size", trainSize, 0, Ranges.NO_LIMIT);
         if (latent != null) Ranges.check("--latent", latent, 1, MAX_LATENT);
         arch.validate();
@@ -99,14 +96,6 @@ final class TrainCommand implements Runnable {
             System.out.println("denoise train " + kind.id() + " on " + backend.describe() + device.note());
             train(backend, mc, train, val, cfg, out, resume, Map.of("dataset", data.dataset));
         }
-    }
-
-    /** The recipe from the options shared with compare, each checked against its range; any seed goes. */
-    static TrainConfig config(int epochs, int batch, float lr, long seed, Noise noise) {
-        Ranges.check("--epochs", epochs, 1, 100_000);
-        Ranges.check("--batch", batch, 1, 65_536);
-        Ranges.positive("--lr", lr, 10f);
-        return new TrainConfig(epochs, batch, lr, noise, seed);
     }
 
     /** Trains and writes model.safetensors and history.json into out; shared with compare. */

@@ -42,6 +42,7 @@ public final class Checkpoint {
         extra.put("seed", Long.toString(cfg.seed()));
         extra.put("batch", Integer.toString(cfg.batch()));
         extra.put("lr", Float.toString(cfg.lr()));
+        extra.put("lr_decay", Float.toString(cfg.lrDecay()));
         extra.put("noise", cfg.noise().toString());
         if (model instanceof VariationalAutoencoder v) {
             extra.put("vae_sampling_seed", Long.toString(v.samplingSeed()));

@@ -102,7 +102,8 @@ public final class Trainer {
                     Tensor cb = m == bs ? clean : clean.rows(0, m), nb = m == bs ? noisy : noisy.rows(0, m);
                     b.write(cb, host);
                     cfg.noise().apply(b, nb, cb, noiseSeed(cfg.seed()), ((long) epoch * n + s) * d);
-                    double loss = model.trainStep(nb, cb, cfg.lr());
+                    double progress = ((double) epoch * n + s) / ((double) cfg.epochs() * n);
+                    double loss = model.trainStep(nb, cb, cfg.lrAt(progress));
                     if (!Double.isFinite(loss)) {
                         throw new TrainingDivergedException("training diverged: loss is " + loss + " at epoch "
                                 + (epoch + 1) + ", images " + s + ".." + (s + m) + "; "

@@ -61,6 +61,11 @@ class CliOptionsTest {
                 {"--conv-width", "1025", "--conv-width must be in 1..1024"},
                 {"--conv-depth", "0", "--conv-depth must be in 1..6, got 0"},
                 {"--conv-depth", "7", "--conv-depth must be in 1..6"},
+                {"--level-convs", "0", "--level-convs must be in 1..8, got 0"},
+                {"--level-convs", "9", "--level-convs must be in 1..8"},
+                {"--lr-decay", "-0.1", "--lr-decay must be in 0.0..1.0, got -0.1"},
+                {"--lr-decay", "1.5", "--lr-decay must be in 0.0..1.0"},
+                {"--lr-decay", "NaN", "--lr-decay must be in 0.0..1.0"},
         };
         for (String[] r : recipe) {
             cases.add(Arguments.of("train " + r[0] + " " + r[1], r[2],
