@@ -31,7 +31,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * denoise compare — the main job: trains dense, vae, conv and skip with one recipe, scores them and the
+ * denoise compare — the main job: trains dense, vae, conv and skip, each with its recipe, scores them and the
  * classical baselines on the same noisy test images, and writes report.html, metrics.json and the
  * pictures. Defaults finish in a few minutes on two CPU cores.
  */

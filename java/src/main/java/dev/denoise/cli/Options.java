@@ -83,7 +83,7 @@ final class Options {
         Integer batch;
 
         @Option(names = "--lr", paramLabel = "LR",
-                description = "Adam learning rate. Default: 5e-3 for skip, 1e-3 for the others.")
+                description = "Adam learning rate. Default: 2e-3 for skip, 1e-3 for the others.")
         Float lr;
 
         @Option(names = "--lr-decay", paramLabel = "F",

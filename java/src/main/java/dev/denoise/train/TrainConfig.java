@@ -38,9 +38,10 @@ public record TrainConfig(int epochs, int batch, float lr, Noise noise, long see
 
     /*
      * The seed's three keep the seed's recipe. Skip's was tuned for the best model in conv's
-     * training time (bench/NOTES.md): its short paths from the loss to every layer keep a 5×
-     * larger step stable, a batch of 32 takes 4× the steps per epoch at nearly the same images/s
-     * on the CPU, and the decay at the end settles the weights that step leaves noisy.
+     * training time, on MNIST and on photos (bench/NOTES.md): a batch of 32 takes 4× the steps
+     * per epoch at nearly the same images/s on the CPU, its short paths from the loss to every
+     * layer keep a 2× larger step stable, and the decay at the end settles the weights that the
+     * small batch leaves noisy.
      */
 
     public static int defaultBatch(ModelKind kind) {
@@ -48,7 +49,7 @@ public record TrainConfig(int epochs, int batch, float lr, Noise noise, long see
     }
 
     public static float defaultLr(ModelKind kind) {
-        return kind == ModelKind.SKIP ? 5e-3f : DEFAULT_LR;
+        return kind == ModelKind.SKIP ? 2e-3f : DEFAULT_LR;
     }
 
     public static float defaultLrDecay(ModelKind kind) {

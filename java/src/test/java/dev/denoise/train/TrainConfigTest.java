@@ -35,7 +35,7 @@ class TrainConfigTest {
         }
         TrainConfig skip = TrainConfig.defaults(ModelKind.SKIP, 5);
         assertEquals(32, skip.batch());
-        assertEquals(5e-3f, skip.lr());
+        assertEquals(2e-3f, skip.lr());
         assertEquals(0.4f, skip.lrDecay());
     }
 
