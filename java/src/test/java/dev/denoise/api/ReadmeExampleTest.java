@@ -41,7 +41,7 @@ class ReadmeExampleTest {
         try (Backend backend = Backends.open("auto");
              Autoencoder model = Autoencoder.create(backend, ModelConfig.mnist(ModelKind.CONV), 128)) {
             Dataset all = Mnist.load(Mnist.defaultDir(), Mnist.Split.TRAIN);
-            new Trainer(model, all.subset(0, 1_000), null, TrainConfig.defaults(1), null, null).run(false);
+            new Trainer(model, all.subset(0, 1_000), null, TrainConfig.defaults(ModelKind.CONV, 1), null, null).run(false);
             ModelFiles.save(saved, model, Map.of());
             try (Denoiser denoiser = new Denoiser(model)) {
                 clean = denoiser.denoise(noisyImage);            // 28×28 floats in [0,1]
@@ -54,7 +54,7 @@ class ReadmeExampleTest {
         assertEquals(37, cleanPhoto.getHeight());
         assertTrue(Files.size(saved) > 100_000);
         String readme = Files.readString(Path.of(System.getProperty("user.dir")).resolve("../README.md"));
-        assertTrue(readme.contains("new Trainer(model, all.subset(0, 10_000), null, TrainConfig.defaults(2), null, null).run(false);"),
+        assertTrue(readme.contains("new Trainer(model, all.subset(0, 10_000), null, TrainConfig.defaults(ModelKind.CONV, 2), null, null).run(false);"),
                 "README shows the example this test runs");
     }
 }
