@@ -84,16 +84,25 @@ final class CompareCommand implements Runnable {
     @Mixin
     Options.Patches pictures;
 
-    /** Batch and learning rate in the report's configuration: one value when every model has it, else each model's. */
-    static void describe(Map<String, Object> config, Map<ModelKind, TrainConfig> recipes) {
+    /**
+     * The recipes, and the conv and skip models' sizes, in the report's configuration: one value
+     * when every model has it, else each model's ("conv 128, skip 32").
+     */
+    static void describe(Map<String, Object> config, Map<ModelKind, TrainConfig> recipes, List<ModelConfig> models) {
         config.put("batch", perModel(recipes, TrainConfig::batch));
         config.put("lr", perModel(recipes, TrainConfig::lr));
         config.put("lr_decay", perModel(recipes, TrainConfig::lrDecay));
+        Map<ModelKind, ModelConfig> convolutional = new LinkedHashMap<>();
+        for (ModelConfig m : models) if (m.kind().convolutional()) convolutional.put(m.kind(), m);
+        if (convolutional.isEmpty()) return;
+        config.put("conv_width", perModel(convolutional, ModelConfig::convWidth));
+        config.put("conv_depth", perModel(convolutional, ModelConfig::convDepth));
+        config.put("level_convs", perModel(convolutional, ModelConfig::levelConvs));
     }
 
-    private static Object perModel(Map<ModelKind, TrainConfig> recipes, Function<TrainConfig, Object> value) {
-        if (recipes.values().stream().map(value).distinct().count() == 1) return value.apply(recipes.values().iterator().next());
-        return recipes.entrySet().stream().map(e -> e.getKey().id() + " " + value.apply(e.getValue()))
+    private static <T> Object perModel(Map<ModelKind, T> byKind, Function<T, Object> value) {
+        if (byKind.values().stream().map(value).distinct().count() == 1) return value.apply(byKind.values().iterator().next());
+        return byKind.entrySet().stream().map(e -> e.getKey().id() + " " + value.apply(e.getValue()))
                 .collect(Collectors.joining(", "));
     }
 
@@ -189,10 +198,9 @@ final class CompareCommand implements Runnable {
             config.put("train_size", split[0].count());
             config.put("validation_size", split[1].count());
             config.put("test_size", test.count());
-            describe(config, recipes);
+            describe(config, recipes, configs);
             config.put("seed", seed);
             config.put("vae_latent", vaeLatent);
-            arch.describe(config);
             config.put("device", backend.describe());
             Report.write(out, new Comparison(noisyQ, baselines, results, config, rowNames, rows, samples, manifold, side));
             System.out.printf("noisy input: PSNR %.2f dB, SSIM %.4f; report: %s%n", noisyQ.psnr(), noisyQ.ssim(),

@@ -108,9 +108,8 @@ final class ComparePictures {
             config.put("patch", pictures.patch);
             config.put("patches_per_epoch", pictures.patches);
             config.put("val_files", pictures.valFiles);
-            CompareCommand.describe(config, recipes);
+            CompareCommand.describe(config, recipes, configs);
             config.put("seed", cfg.seed());
-            arch.describe(config);
             config.put("crops", side + "×" + side + " from the centre of each test picture");
             config.put("device", backend.describe());
             Evaluation.Scores noisy = mean.get("noisy");

@@ -19,7 +19,6 @@ import picocli.CommandLine.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
 
 /** Options shared by several commands (picocli mixins). */
@@ -131,17 +130,6 @@ final class Options {
             if (convWidth != null) Ranges.check("--conv-width", convWidth, 1, MAX_WIDTH);
             Ranges.check("--conv-depth", convDepth, 1, ModelConfig.MAX_DEPTH);
             if (levelConvs != null) Ranges.check("--level-convs", levelConvs, 1, ModelConfig.MAX_LEVEL_CONVS);
-        }
-
-        /** The sizes as the report's configuration table shows them. */
-        void describe(Map<String, Object> config) {
-            config.put("conv_width", convWidth != null ? convWidth
-                    : ModelConfig.defaultWidth(ModelKind.CONV) + " conv, " + ModelConfig.defaultWidth(ModelKind.SKIP)
-                    + " skip (doubling per level)");
-            config.put("conv_depth", convDepth);
-            config.put("level_convs", levelConvs != null ? levelConvs
-                    : ModelConfig.defaultLevelConvs(ModelKind.CONV) + " conv, " + ModelConfig.defaultLevelConvs(ModelKind.SKIP)
-                    + " skip");
         }
 
         /**

@@ -43,26 +43,32 @@ final class ConvLayers implements AutoCloseable {
         }
     }
 
-    /** n convs cin → cout: the first changes the width when widenFirst, else the last does. */
-    private static List<Conv2d> stage(Parameters p, ModelConfig c, String name, int cin, int cout, boolean widenFirst,
-                                      int h, int w, Activation last, int maxBatch) {
-        int n = c.levelConvs();
-        List<Conv2d> convs = new ArrayList<>(n);
+    /** One conv of a stage: its weights' name prefix and channels. */
+    private record Shape(String name, int cin, int cout) {}
+
+    /**
+     * The n convs of a stage cin → cout, named stage, stage_2, …: the first changes the width when
+     * widenFirst, else the last does.
+     */
+    private static List<Shape> shapes(String stage, int cin, int cout, boolean widenFirst, int n) {
+        int mid = widenFirst ? cout : cin;
+        List<Shape> convs = new ArrayList<>(n);
         for (int k = 0; k < n; k++) {
-            int[] io = widths(cin, cout, widenFirst, n, k);
-            convs.add(new Conv2d(p, convName(name, k), io[0], io[1], h, w, k == n - 1 ? last : Activation.RELU, maxBatch));
+            convs.add(new Shape(k == 0 ? stage : stage + "_" + (k + 1), k == 0 ? cin : mid, k == n - 1 ? cout : mid));
         }
         return convs;
     }
 
-    /** In and out channels of conv k of a stage of n. */
-    private static int[] widths(int cin, int cout, boolean widenFirst, int n, int k) {
-        int mid = widenFirst ? cout : cin;
-        return new int[] {k == 0 ? cin : mid, k == n - 1 ? cout : mid};
-    }
-
-    private static String convName(String stage, int k) {
-        return k == 0 ? stage : stage + "_" + (k + 1);
+    /** The stage's layers: ReLU convs, the last with activation last. */
+    private static List<Conv2d> stage(Parameters p, ModelConfig c, String name, int cin, int cout, boolean widenFirst,
+                                      int h, int w, Activation last, int maxBatch) {
+        List<Shape> shapes = shapes(name, cin, cout, widenFirst, c.levelConvs());
+        List<Conv2d> convs = new ArrayList<>(shapes.size());
+        for (Shape sh : shapes) {
+            convs.add(new Conv2d(p, sh.name(), sh.cin(), sh.cout(), h, w,
+                    convs.size() == shapes.size() - 1 ? last : Activation.RELU, maxBatch));
+        }
+        return convs;
     }
 
     private static int encoderIn(ModelConfig c, int i) {
@@ -93,10 +99,7 @@ final class ConvLayers implements AutoCloseable {
     }
 
     private static void declareStage(Parameters.Spec s, String name, int cin, int cout, boolean widenFirst, int n) {
-        for (int k = 0; k < n; k++) {
-            int[] io = widths(cin, cout, widenFirst, n, k);
-            Conv2d.declare(s, convName(name, k), io[0], io[1], 3);
-        }
+        for (Shape sh : shapes(name, cin, cout, widenFirst, n)) Conv2d.declare(s, sh.name(), sh.cin(), sh.cout(), 3);
     }
 
     /** In forward order: e1…, pool, e2…, pool, …, d1…, up, d2…, up, …, d(D+1)…. */
