@@ -236,7 +236,7 @@ def make_model(kind, hidden=256, latent=None, conv_width=None, level_convs=None)
 
 # The recipe each Java model trains with by default (dev.denoise.train.TrainConfig): batch, Adam
 # learning rate, and the fraction of training at the end over which the rate falls linearly to 0.
-RECIPES = {"dense": (128, 1e-3, 0.0), "vae": (128, 1e-3, 0.0), "conv": (128, 1e-3, 0.0), "skip": (32, 2e-3, 0.4)}
+RECIPES = {"dense": (128, 1e-3, 0.0), "vae": (128, 1e-3, 0.0), "conv": (128, 1e-3, 0.0), "skip": (16, 2e-3, 0.4)}
 
 
 def make_optimizer(model, lr=1e-3):

@@ -34,7 +34,7 @@ class TrainConfigTest {
             assertEquals(TrainConfig.defaults(5), TrainConfig.defaults(k, 5), k + " keeps the seed's recipe");
         }
         TrainConfig skip = TrainConfig.defaults(ModelKind.SKIP, 5);
-        assertEquals(32, skip.batch());
+        assertEquals(16, skip.batch());
         assertEquals(2e-3f, skip.lr());
         assertEquals(0.4f, skip.lrDecay());
     }
