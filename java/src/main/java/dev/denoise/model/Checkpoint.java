@@ -43,6 +43,7 @@ public final class Checkpoint {
         extra.put("batch", Integer.toString(cfg.batch()));
         extra.put("lr", Float.toString(cfg.lr()));
         extra.put("lr_decay", Float.toString(cfg.lrDecay()));
+        extra.put("epochs", Integer.toString(cfg.epochs()));
         extra.put("noise", cfg.noise().toString());
         if (model instanceof VariationalAutoencoder v) {
             extra.put("vae_sampling_seed", Long.toString(v.samplingSeed()));
@@ -72,6 +73,7 @@ public final class Checkpoint {
         expect(file, meta, "seed", Long.toString(cfg.seed()), "--seed");
         expect(file, meta, "batch", Integer.toString(cfg.batch()), "--batch");
         expect(file, meta, "noise", cfg.noise().toString(), "--noise");
+        expectSameSchedule(file, meta, cfg);
         ModelFiles.setWeights(file, model, f.tensors(), true);
         Parameters p = model.parameters();
         long n = p.values().numel();
@@ -99,6 +101,22 @@ public final class Checkpoint {
             throw new BadInputException(file, "checkpoint was made with " + option + " " + got + ", not " + want
                     + "; resume with the same settings or start a new --out");
         }
+    }
+
+    /*
+     * Under a decay the rate at every step depends on --epochs, so a resumed run with other epochs
+     * or another decay would follow a schedule no uninterrupted run has (a finished run extended
+     * this way jumps back up to a high rate). Resuming with --lr-decay 0 asks for a constant rate
+     * and is allowed. Checkpoints from before "epochs" was recorded are not checked.
+     */
+    private static void expectSameSchedule(Path file, Map<String, String> meta, TrainConfig cfg) {
+        if (cfg.lrDecay() == 0) return;
+        String decay = meta.getOrDefault("lr_decay", "0.0"), epochs = meta.get("epochs");
+        boolean sameDecay = decay.equals(Float.toString(cfg.lrDecay()));
+        if (sameDecay && (epochs == null || epochs.equals(Integer.toString(cfg.epochs())))) return;
+        throw new BadInputException(file, "checkpoint was made with --epochs " + (epochs == null ? "?" : epochs)
+                + " --lr-decay " + decay + ", and the learning rate's schedule follows both; resume with the same"
+                + " values, or with --lr-decay 0 to go on at a constant rate");
     }
 
     /** Deletes temp files a killed save left beside the checkpoint (".name*.tmp"). */

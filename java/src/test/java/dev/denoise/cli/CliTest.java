@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,6 +113,33 @@ class CliTest {
         InProcessCli.Run wrong = run("generate", "--model-file", out.resolve("model.safetensors").toString(), "--count", "0",
                 "--out", dir.resolve("x.png").toString());
         assertEquals(2, wrong.code());
+    }
+
+    @Test
+    void resume_under_a_decay_keeps_the_schedule_of_its_epochs() throws Exception {
+        MnistFixture.train();
+        Path out = dir.resolve("decay");
+        InProcessCli.Run first = run(decayed(out, "1", "0.5"));
+        assertEquals(0, first.code(), first.err());
+        byte[] checkpoint = Files.readAllBytes(out.resolve("checkpoint.safetensors"));
+
+        InProcessCli.Run longer = run(decayed(out, "2", "0.5", "--resume"));
+        assertEquals(2, longer.code(), longer.out());
+        assertTrue(longer.err().contains("checkpoint.safetensors") && longer.err().contains("--epochs 1 --lr-decay 0.5"),
+                longer.err());
+        assertArrayEquals(checkpoint, Files.readAllBytes(out.resolve("checkpoint.safetensors")));
+
+        InProcessCli.Run constant = run(decayed(out, "2", "0", "--resume"));
+        assertEquals(0, constant.code(), constant.err());
+        assertTrue(constant.out().contains("resuming after epoch 1"), constant.out());
+    }
+
+    private static String[] decayed(Path out, String epochs, String decay, String... more) {
+        String[] a = {"train", "--model", "dense", "--train-size", "256", "--batch", "64", "--device", "cpu",
+                "--epochs", epochs, "--lr-decay", decay, "--out", out.toString()};
+        String[] r = Arrays.copyOf(a, a.length + more.length);
+        System.arraycopy(more, 0, r, a.length, more.length);
+        return r;
     }
 
     @Test
