@@ -33,7 +33,7 @@ CUDA_ARCHS := -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=
 CUDA_SRC := $(wildcard cuda/*.cu)
 FATBIN := cuda/build/denoise.fatbin
 
-.PHONY: jar native cuda test demo data java-check clean info bench bench-peers device-pack fuzz photos-demo
+.PHONY: jar native cuda test demo data fashion-data java-check clean info bench bench-peers device-pack fuzz photos-demo
 jar: java-check native cuda
 	$(MVN) -DskipTests package -pl java -am
 	@echo "built $(JAR)  (run: java -jar $(JAR) --help)"
@@ -82,8 +82,23 @@ data/mnist/.ok:
 	rm -rf data/mnist.tmp && touch $@
 	@echo "MNIST in data/mnist"
 
+# Installs Debian package $(1) when path $(2) is missing (needs root and apt-get); the package lists
+# are refreshed once if the first try fails, as on a fresh machine.
+define apt-install
+test -e $(2) || { echo "installing $(1)..."; \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1) >/dev/null 2>&1 || \
+  { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1) >/dev/null; }; }
+endef
+
+# Fashion-MNIST from Debian's dataset-fashion-mnist, for its loader test (which skips, naming the
+# reason, where the package cannot be installed).
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+fashion-data:
+	@$(call apt-install,dataset-fashion-mnist,$(FASHION_DIR)) \
+	  || echo "warning: could not install dataset-fashion-mnist; its test will be skipped"
+
 # ---- the two commands of the README ----
-test: java-check data native cuda
+test: java-check data fashion-data native cuda
 	@# not -q: Surefire's closing "Tests run: …" line is the summary CI reads
 	mvn -B -ntp verify -Ddenoise.data.required=true
 
@@ -108,8 +123,7 @@ PHOTOS_TRAIN := astronaut.png brick.png coffee.png coins.png grass.png gravel.pn
 PHOTOS_TEST := chelsea.png camera.png
 PHOTOS_EPOCHS ?= 30
 photos-data:
-	@test -d $(SKIMAGE_DATA) || { echo "installing python3-skimage (its data/ folder has the photos)..."; \
-	  apt-get install -y -q python3-skimage >/dev/null; }
+	@$(call apt-install,python3-skimage,$(SKIMAGE_DATA))
 	rm -rf data/photos && mkdir -p data/photos/train data/photos/test
 	for f in $(PHOTOS_TRAIN); do test -f $(SKIMAGE_DATA)/$$f && cp $(SKIMAGE_DATA)/$$f data/photos/train/ || true; done
 	for f in $(PHOTOS_TEST); do cp $(SKIMAGE_DATA)/$$f data/photos/test/; done
