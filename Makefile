@@ -22,8 +22,9 @@ endif
 CFLAGS := -O3 -march=x86-64-v2 -fno-math-errno -fno-trapping-math -fopenmp -fPIC -std=gnu11 -Wall -Wextra -fvisibility=default
 NATIVE_SRC := $(wildcard native/*.c)
 NATIVE_LIB := native/build/libdenoise.so
-# Philox noise must be bit-identical to the CUDA kernels: no FMA contraction in those files.
-native/build/noise.o native/build/vae.o: EXTRA_CFLAGS := -ffp-contract=off
+# Philox noise, Adam and the scaled sum must be bit-identical to the CUDA kernels: no FMA contraction
+# in those files.
+native/build/noise.o native/build/vae.o native/build/adam.o native/build/gather.o: EXTRA_CFLAGS := -ffp-contract=off
 
 # ---- cuda/: one fatbin with cubins for Turing..Hopper plus PTX for newer GPUs ----
 NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)

@@ -17,11 +17,8 @@
 
 #include <stdint.h>
 
-#define DN_THREADS 256
-
-#define DN_ACT_IDENTITY 0
-#define DN_ACT_RELU 1
-#define DN_ACT_SIGMOID 2
+// DN_THREADS, DN_ACT_*, DN_MAX_GATHER_ROWS: the numbers C, CUDA and Java share (nvcc gets -Inative)
+#include "denoise_abi.h"
 
 // for (i over [0, n)) split over the whole grid; n is 64-bit so a tensor may exceed 2^31 elements.
 #define DN_GRID_STRIDE(i, n)                                                            \

@@ -33,9 +33,9 @@
 #ifndef CONV2D_ISA
 #include <math.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
 #include "denoise.h"
+#include "runtime.h"
 
 /* Layout unit: wide outputs go in blocks of 16 floats (one zmm, two ymm, four xmm). */
 #define VL 16
@@ -56,21 +56,12 @@ typedef float vf8u __attribute__((vector_size(32), aligned(4), may_alias));
 typedef float vf4u __attribute__((vector_size(16), aligned(4), may_alias));
 
 /* ------------------------------------------------------------------------------------------------ */
-/* Per-thread scratch, grown on demand and kept for the life of the (pooled) thread. */
+/* Per-thread scratch, grown on demand and kept for the life of the (pooled) thread. NULL when it
+ * cannot be had: the caller reports DN_ERR_NOMEM (through a dn_fault_t inside a parallel region). */
 enum { BUF_PAD, BUF_AUX, BUF_SHARED, BUF_OUT, BUF_COUNT };
-static __thread void *tls_buf[BUF_COUNT];
-static __thread size_t tls_cap[BUF_COUNT];
+static __thread dn_buf_t tls_buf[BUF_COUNT];
 
-static void *scratch(int slot, size_t bytes) {
-    if (bytes > tls_cap[slot]) {
-        free(tls_buf[slot]);
-        bytes = (bytes + 63) & ~(size_t)63;
-        tls_buf[slot] = aligned_alloc(64, bytes);
-        tls_cap[slot] = tls_buf[slot] ? bytes : 0;
-        if (!tls_buf[slot]) abort();   /* out of memory for a few MB: nothing sensible to return */
-    }
-    return tls_buf[slot];
-}
+static void *scratch(int slot, size_t bytes) { return dn_buf_reserve(&tls_buf[slot], bytes); }
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Geometry of one padded image. */
@@ -188,11 +179,12 @@ typedef struct {
     float (*plane_sum)(const float *x, size_t n);
 } isa_t;
 
+/* The level of runtime_isa(): the best the CPU has, unless a test capped it. */
 static isa_t pick_isa(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f"))
+    const int level = runtime_isa();
+    if (level >= DN_ISA_AVX512)
         return (isa_t){fwd_mk_avx512, bwf_nt_avx512, fwd_image_avx512, bwf_chunk_avx512, plane_sum_avx512};
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    if (level == DN_ISA_AVX2)
         return (isa_t){fwd_mk_avx2, bwf_nt_avx2, fwd_image_avx2, bwf_chunk_avx2, plane_sum_avx2};
     return (isa_t){fwd_mk_generic, bwf_nt_generic, fwd_image_generic, bwf_chunk_generic, plane_sum_generic};
 }
@@ -229,54 +221,63 @@ static void sum2x2(float *restrict out, const float *restrict y, int Ko, int H, 
 
 // out (N,Ko,H,W), or (N,Ko,H/2,W/2) when down (each image's 2x2 block sums), inp (N,Ci,H,W),
 // weight (Ko,Ci,R,S) or, flipped, (Ci,Ko,R,S); bias (Ko) or NULL
-static void forward_common(float *out, const float *inp, const float *weight, const float *bias,
-                           int N, int Ci, int H, int W, int Ko, int R, int S, int act, int flip, int down) {
+static int forward_common(float *out, const float *inp, const float *weight, const float *bias,
+                          int N, int Ci, int H, int W, int Ko, int R, int S, int act, int flip, int down) {
     const isa_t isa = pick_isa();
     const geom_t g = make_geom(Ci, H, W, R, S);
     const int J = Ci * R * S;
     /* shared, read-only inside the parallel region */
-    char *sh = scratch(BUF_SHARED, sizeof(float) * (size_t)Ko * J + sizeof(int) * (size_t)J);
+    const size_t sh_bytes = sizeof(float) * (size_t)Ko * J + sizeof(int) * (size_t)J;
+    char *sh = scratch(BUF_SHARED, sh_bytes);
+    if (!sh) return dn_fail(sh_bytes);
     float *wp = (float *)sh;
     int *off = (int *)(sh + sizeof(float) * (size_t)Ko * J);
     pack_forward(wp, weight, Ko, Ci, R, S, isa.fwd_mk, flip);
     tap_offsets(off, &g);
     const double flops = 2.0 * N * Ko * J * H * W;
+    dn_fault_t fault = DN_FAULT_INIT;
     #pragma omp parallel for schedule(static) if (N > 1 && flops > 4e6)
     for (int n = 0; n < N; n++) {
-        float *P = scratch(BUF_PAD, sizeof(float) * g.img);
+        if (dn_fault_hit(&fault)) continue;   /* the op fails: the rest is wasted work */
+        const size_t p_bytes = sizeof(float) * g.img;
+        float *P = scratch(BUF_PAD, p_bytes);
+        if (!P) { dn_fault_set(&fault, p_bytes); continue; }
         if (down) {
             /* the full-size image stays in this thread's cache until it is summed down */
-            float *y = scratch(BUF_OUT, sizeof(float) * ((size_t)Ko * H * W + VL));
+            const size_t y_bytes = sizeof(float) * ((size_t)Ko * H * W + VL);
+            float *y = scratch(BUF_OUT, y_bytes);
+            if (!y) { dn_fault_set(&fault, y_bytes); continue; }
             isa.fwd(y, inp + (size_t)n * Ci * H * W, P, off, wp, bias, Ko, &g, act);
             sum2x2(out + (size_t)n * Ko * (H / 2) * (W / 2), y, Ko, H, W);
         } else {
             isa.fwd(out + (size_t)n * Ko * H * W, inp + (size_t)n * Ci * H * W, P, off, wp, bias, Ko, &g, act);
         }
     }
+    return dn_fault_status(&fault);
 }
 
 // out (N,K,H,W), inp (N,C,H,W), weight (K,C,R,S), bias (K) or NULL
-void conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
-                    int N, int C, int H, int W, int K, int R, int S, int act) {
-    forward_common(out, inp, weight, bias, N, C, H, W, K, R, S, act, 0, 0);
+int conv2d_forward(float *out, const float *inp, const float *weight, const float *bias,
+                   int N, int C, int H, int W, int K, int R, int S, int act) {
+    return forward_common(out, inp, weight, bias, N, C, H, W, K, R, S, act, 0, 0);
 }
 
 // dinp (N,C,H,W), dout (N,K,H,W), weight (K,C,R,S)
-void conv2d_backward_data(float *dinp, const float *dout, const float *weight,
-                          int N, int C, int H, int W, int K, int R, int S) {
+int conv2d_backward_data(float *dinp, const float *dout, const float *weight,
+                         int N, int C, int H, int W, int K, int R, int S) {
     /* dinp[c,y,x] = sum_{k,r,s} dout[k, y+r-pr, x+s-ps] * weight[k,c,R-1-r,S-1-s]: a 'same' conv */
-    forward_common(dinp, dout, weight, NULL, N, K, H, W, C, R, S, DN_ACT_IDENTITY, 1, 0);
+    return forward_common(dinp, dout, weight, NULL, N, K, H, W, C, R, S, DN_ACT_IDENTITY, 1, 0);
 }
 
 // dinp (N,C,H/2,W/2), dout (N,K,H,W), weight (K,C,R,S); H, W even
-void upsample2d_conv2d_backward_data(float *dinp, const float *dout, const float *weight,
-                                     int N, int C, int H, int W, int K, int R, int S) {
-    forward_common(dinp, dout, weight, NULL, N, K, H, W, C, R, S, DN_ACT_IDENTITY, 1, 1);
+int upsample2d_conv2d_backward_data(float *dinp, const float *dout, const float *weight,
+                                    int N, int C, int H, int W, int K, int R, int S) {
+    return forward_common(dinp, dout, weight, NULL, N, K, H, W, C, R, S, DN_ACT_IDENTITY, 1, 1);
 }
 
 // dweight (K,C,R,S), dout (N,K,H,W), inp (N,C,H,W)
-void conv2d_backward_filter(float *dweight, const float *dout, const float *inp,
-                            int N, int C, int H, int W, int K, int R, int S) {
+int conv2d_backward_filter(float *dweight, const float *dout, const float *inp,
+                           int N, int C, int H, int W, int K, int R, int S) {
     const isa_t isa = pick_isa();
     const int NT = isa.bwf_nt;
     const geom_t g = make_geom(C, H, W, R, S);
@@ -300,23 +301,32 @@ void conv2d_backward_filter(float *dweight, const float *dout, const float *inp,
     per_round = per_round < 8 ? 8 : per_round > 256 ? 256 : per_round;
     if (per_round > nch) per_round = nch;
 
-    char *sh = scratch(BUF_SHARED, sizeof(float) * (size_t)per_round * total + sizeof(int) * (size_t)JG * NT);
+    const size_t sh_bytes = sizeof(float) * (size_t)per_round * total + sizeof(int) * (size_t)JG * NT;
+    char *sh = scratch(BUF_SHARED, sh_bytes);
+    if (!sh) return dn_fail(sh_bytes);
     float *part = (float *)sh;
     int *off = (int *)(sh + sizeof(float) * (size_t)per_round * total);
     tap_offsets(off, &g);
     for (int j = J; j < JG * NT; j++) off[j] = 0;
 
     const double flops = 2.0 * N * K * J * H * W;
+    dn_fault_t fault = DN_FAULT_INIT;
     for (int c0 = 0; c0 < nch; c0 += (int)per_round) {
         const int nc = nch - c0 < per_round ? nch - c0 : (int)per_round;
         #pragma omp parallel for schedule(static) if (nc > 1 && flops > 4e6)
         for (int ch = c0; ch < c0 + nc; ch++) {
+            if (dn_fault_hit(&fault)) continue;   /* the op fails: the rest is wasted work */
             const int n0 = ch * NB, nb = N - n0 < NB ? N - n0 : NB;
-            float *P = scratch(BUF_PAD, sizeof(float) * g.img * nb);
-            float *D = scratch(BUF_AUX, sizeof(float) * ((size_t)K * Lp * nb + VL));
+            const size_t p_bytes = sizeof(float) * g.img * nb, d_bytes = sizeof(float) * ((size_t)K * Lp * nb + VL);
+            float *P = scratch(BUF_PAD, p_bytes);
+            if (!P) { dn_fault_set(&fault, p_bytes); continue; }
+            float *D = scratch(BUF_AUX, d_bytes);
+            if (!D) { dn_fault_set(&fault, d_bytes); continue; }
             isa.bwf(part + (size_t)(ch - c0) * total, inp + (size_t)n0 * C * H * W, dout + (size_t)n0 * K * H * W,
                     P, D, off, nb, &g, K, OBV);
         }
+        /* some chunks' partials were never computed: stop (dweight is undefined on failure) */
+        if (dn_fault_hit(&fault)) return dn_fault_status(&fault);
         #pragma omp parallel for schedule(static) if (total * nc > 65536)
         for (long i = 0; i < total; i++) {
             float s = c0 == 0 ? part[i] : dweight[i] + part[i];
@@ -324,10 +334,11 @@ void conv2d_backward_filter(float *dweight, const float *dout, const float *inp,
             dweight[i] = s;
         }
     }
+    return DN_OK;
 }
 
 // dbias (K), dout (N,K,H,W)
-void conv2d_backward_bias(float *dbias, const float *dout, int N, int K, int H, int W) {
+int conv2d_backward_bias(float *dbias, const float *dout, int N, int K, int H, int W) {
     const isa_t isa = pick_isa();
     const size_t HW = (size_t)H * W;
     /* split over channels, sum over n in order: the same bits for any thread count */
@@ -337,6 +348,7 @@ void conv2d_backward_bias(float *dbias, const float *dout, int N, int K, int H, 
         for (int n = 0; n < N; n++) s += isa.plane_sum(dout + ((size_t)n * K + k) * HW, HW);
         dbias[k] = (float)s;
     }
+    return DN_OK;
 }
 
 #else /* CONV2D_ISA: the per-ISA part, included once per ISA from above */

@@ -25,10 +25,10 @@
 #include <omp.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <immintrin.h>
 #include "denoise.h"
+#include "runtime.h"
 
 /* K blocks: at most KC_MAX deep, sizes from K alone (never from the thread count). */
 #define KC_MAX 384
@@ -339,18 +339,7 @@ static void pack_b(int transb, const float *B, int ldb, int k0, int kc, int j0, 
 
 /* ------------------------------------------------------------------------------------------------ */
 /* Per-thread packing buffers, grown on demand and kept for the life of the (pooled) thread. */
-static __thread float *tls_abuf, *tls_bbuf;
-static __thread size_t tls_acap, tls_bcap;
-
-static float *grow(float **buf, size_t *cap, size_t n) {
-    if (n > *cap) {
-        free(*buf);
-        size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63;
-        *buf = aligned_alloc(64, bytes);
-        *cap = *buf ? n : 0;
-    }
-    return *buf;
-}
+static __thread dn_buf_t tls_abuf, tls_bbuf;
 
 typedef struct {
     int MR, NR;
@@ -358,21 +347,11 @@ typedef struct {
     kernel_fn kernel;
 } isa_t;
 
-/* -1: pick from the CPU; tests may set 0 (portable), 1 (AVX2), 2 (AVX-512) before the first call. */
-static int gemm_isa = -1;
-
+/* The level of runtime_isa(): the best the CPU has, unless a test capped it. */
 static isa_t pick_isa(void) {
-    int isa = __atomic_load_n(&gemm_isa, __ATOMIC_RELAXED);
-    if (isa < 0) {
-        /* racing callers compute and store the same value */
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx512f")) isa = 2;
-        else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) isa = 1;
-        else isa = 0;
-        __atomic_store_n(&gemm_isa, isa, __ATOMIC_RELAXED);
-    }
-    if (isa == 2) return (isa_t){MR512, NR512, 16, kernel_avx512};
-    if (isa == 1) return (isa_t){MR256, NR256, NR256, kernel_avx2};
+    const int isa = runtime_isa();
+    if (isa >= DN_ISA_AVX512) return (isa_t){MR512, NR512, 16, kernel_avx512};
+    if (isa == DN_ISA_AVX2) return (isa_t){MR256, NR256, NR256, kernel_avx2};
     return (isa_t){MRGEN, NRGEN, NRGEN, kernel_generic};
 }
 
@@ -387,8 +366,9 @@ typedef struct {
     int avx;       /* AVX (part of both SIMD paths) for the packing */
 } job_t;
 
-/* C[m0:m1, n0:n1] on the calling thread. */
-static void gemm_rect(const job_t *g, int m0, int m1, int n0, int n1) {
+/* C[m0:m1, n0:n1] on the calling thread. When its packing buffers cannot be had it records the size
+ * in fault; that, or another thread's failure already in fault, leaves C unfinished. */
+static void gemm_rect(const job_t *g, int m0, int m1, int n0, int n1, dn_fault_t *fault) {
     const int MR = g->isa.MR, NR = g->isa.NR, K = g->K;
     if (m0 >= m1 || n0 >= n1) return;
     /* MC rows of A packed over all of K, so each A sliver is packed once per MC block */
@@ -396,11 +376,15 @@ static void gemm_rect(const job_t *g, int m0, int m1, int n0, int n1) {
     mc = mc < MR ? MR : mc / MR * MR;
     const int nc_max = NC_MAX / NR * NR;
     const size_t kpad = (size_t)g->nkb * g->kc;   /* >= K, for sliver offsets per K block */
-    float *abuf = grow(&tls_abuf, &tls_acap, (size_t)(mc < m1 - m0 ? mc : (m1 - m0 + MR - 1) / MR * MR) * kpad);
-    float *bbuf = grow(&tls_bbuf, &tls_bcap, (size_t)g->kc * nc_max);
-    if (!abuf || !bbuf) abort();   /* out of memory for a few MB: nothing sensible to return */
+    const size_t a_bytes = sizeof(float) * (size_t)(mc < m1 - m0 ? mc : (m1 - m0 + MR - 1) / MR * MR) * kpad;
+    const size_t b_bytes = sizeof(float) * (size_t)g->kc * nc_max;
+    float *abuf = dn_buf_reserve(&tls_abuf, a_bytes);
+    if (!abuf) { dn_fault_set(fault, a_bytes); return; }
+    float *bbuf = dn_buf_reserve(&tls_bbuf, b_bytes);
+    if (!bbuf) { dn_fault_set(fault, b_bytes); return; }
 
     for (int ic = m0; ic < m1; ic += mc) {
+        if (dn_fault_hit(fault)) return;   /* the op fails: the rest is wasted work */
         const int mcb = m1 - ic < mc ? m1 - ic : mc;
         const int nsl = (mcb + MR - 1) / MR;
         /* sliver s, K block b lives at abuf + (s*nkb + b)*kc*MR */
@@ -456,9 +440,9 @@ static void split_grid(int nth, int mt, int nt, int MR, int NU, int *tm_out, int
     *tn_out = btn;
 }
 
-void gemm(int transa, int transb, int M, int N, int K, float alpha,
-          const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
+int gemm(int transa, int transb, int M, int N, int K, float alpha,
+         const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return DN_OK;
     if (K <= 0 || alpha == 0.0f) {
         /* no product: C = beta*C, and beta == 0 clears C without reading it */
         for (int i = 0; i < M; i++) {
@@ -466,7 +450,7 @@ void gemm(int transa, int transb, int M, int N, int K, float alpha,
             if (beta == 0.0f) memset(cr, 0, (size_t)N * sizeof(float));
             else if (beta != 1.0f) for (int j = 0; j < N; j++) cr[j] *= beta;
         }
-        return;
+        return DN_OK;
     }
     job_t g = {transa, transb, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C, 0, 0, pick_isa(), 0};
     g.avx = g.isa.kernel != kernel_generic;
@@ -481,7 +465,11 @@ void gemm(int transa, int transb, int M, int N, int K, float alpha,
     int nth = omp_in_parallel() ? 1 : omp_get_max_threads();
     if (nth > fma / PAR_FMA_PER_THREAD) nth = (int)(fma / PAR_FMA_PER_THREAD);
     if ((int64_t)nth > (int64_t)mt * nt) nth = (int)((int64_t)mt * nt);
-    if (nth <= 1) { gemm_rect(&g, 0, M, 0, N); return; }
+    dn_fault_t fault = DN_FAULT_INIT;
+    if (nth <= 1) {
+        gemm_rect(&g, 0, M, 0, N, &fault);
+        return dn_fault_status(&fault);
+    }
 
     #pragma omp parallel num_threads(nth)
     {
@@ -494,6 +482,7 @@ void gemm(int transa, int transb, int M, int N, int K, float alpha,
         const int c0 = (int)((int64_t)nt * tj / tn), c1 = (int)((int64_t)nt * (tj + 1) / tn);
         const int m0 = r0 * MR, m1 = r1 * MR < M ? r1 * MR : M;
         const int n0 = c0 * NU, n1 = c1 * NU < N ? c1 * NU : N;
-        gemm_rect(&g, m0, m1, n0, n1);
+        gemm_rect(&g, m0, m1, n0, n1, &fault);
     }
+    return dn_fault_status(&fault);
 }

@@ -24,7 +24,7 @@ void bce_terms(float *restrict term, const float *restrict x, const float *restr
 
 // loss (N), logits (N,D), target (N,D)
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void sigmoid_bce_forward(float *loss, const float *logits, const float *target, int N, int D) {
+int sigmoid_bce_forward(float *loss, const float *logits, const float *target, int N, int D) {
     #pragma omp parallel for schedule(static) if ((long)N * D > 16384)
     for (int n = 0; n < N; n++) {
         const float *x = logits + (size_t)n * D, *t = target + (size_t)n * D;
@@ -42,18 +42,20 @@ void sigmoid_bce_forward(float *loss, const float *logits, const float *target, 
         for (int j = 0; j < 8; j++) s += acc[j];
         loss[n] = (float)s;
     }
+    return DN_OK;
 }
 
 // dlogits, logits, target (N,D)
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void sigmoid_bce_backward(float *dlogits, const float *logits, const float *target, int N, int D, float scale) {
+int sigmoid_bce_backward(float *dlogits, const float *logits, const float *target, int N, int D, float scale) {
     #pragma omp parallel for schedule(static) if ((long)N * D > 16384)
     for (long i = 0; i < (long)N * D; i++)
         dlogits[i] = scale * (1.0f / (1.0f + dn_expf(-logits[i])) - target[i]);
+    return DN_OK;
 }
 
 // loss (N), pred, target (N,D)
-void mse_forward(float *loss, const float *pred, const float *target, int N, int D) {
+int mse_forward(float *loss, const float *pred, const float *target, int N, int D) {
     #pragma omp parallel for schedule(static) if ((long)N * D > 16384)
     for (int n = 0; n < N; n++) {
         const float *p = pred + (size_t)n * D, *t = target + (size_t)n * D;
@@ -61,17 +63,19 @@ void mse_forward(float *loss, const float *pred, const float *target, int N, int
         for (int d = 0; d < D; d++) { double e = (double)p[d] - t[d]; s += e * e; }
         loss[n] = (float)(s / D);
     }
+    return DN_OK;
 }
 
 // dpred, pred, target (N,D)
-void mse_backward(float *dpred, const float *pred, const float *target, int N, int D, float scale) {
+int mse_backward(float *dpred, const float *pred, const float *target, int N, int D, float scale) {
     const float s2 = 2.0f * scale;
     #pragma omp parallel for schedule(static) if ((long)N * D > 16384)
     for (long i = 0; i < (long)N * D; i++) dpred[i] = s2 * (pred[i] - target[i]);
+    return DN_OK;
 }
 
 // psnr (N), pred, target (N,D); MAX = 1, an exact match reports 100 dB instead of +inf
-void psnr_forward(float *psnr, const float *pred, const float *target, int N, int D) {
+int psnr_forward(float *psnr, const float *pred, const float *target, int N, int D) {
     #pragma omp parallel for schedule(static) if ((long)N * D > 16384)
     for (int n = 0; n < N; n++) {
         const float *p = pred + (size_t)n * D, *t = target + (size_t)n * D;
@@ -80,4 +84,5 @@ void psnr_forward(float *psnr, const float *pred, const float *target, int N, in
         double mse = s / D;
         psnr[n] = mse > 1e-10 ? (float)(-10.0 * log10(mse)) : 100.0f;
     }
+    return DN_OK;
 }

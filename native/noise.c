@@ -187,9 +187,9 @@ static int have_avx2(void) { return 0; }
 #endif
 
 // out, inp (n); out may alias inp: each element is read once, then written.
-void noise_gaussian(float *out, const float *inp, int64_t n, float sigma, uint64_t seed, uint64_t offset) {
+int noise_gaussian(float *out, const float *inp, int64_t n, float sigma, uint64_t seed, uint64_t offset) {
 #if NOISE_AVX2
-    if (have_avx2()) { noise_gaussian_avx2(out, inp, n, sigma, seed, offset); return; }
+    if (have_avx2()) { noise_gaussian_avx2(out, inp, n, sigma, seed, offset); return DN_OK; }
 #endif
     #pragma omp parallel for schedule(static) if (n > NOISE_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
@@ -197,27 +197,30 @@ void noise_gaussian(float *out, const float *inp, int64_t n, float sigma, uint64
         // comparisons rather than fminf/fmaxf so the NaN/zero handling is spelled out the same as on the GPU
         out[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
     }
+    return DN_OK;
 }
 
 // out, inp (n); out may alias inp. u in [0,1): u < p/2 -> 0 (pepper), u < p -> 1 (salt), else inp.
-void noise_salt_pepper(float *out, const float *inp, int64_t n, float p, uint64_t seed, uint64_t offset) {
+int noise_salt_pepper(float *out, const float *inp, int64_t n, float p, uint64_t seed, uint64_t offset) {
     float half = DN_MUL(0.5f, p);  // exact
     #pragma omp parallel for schedule(static) if (n > NOISE_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         float u = philox_uniform(seed, offset, (uint64_t)i);
         out[i] = u < half ? 0.0f : (u < p ? 1.0f : inp[i]);
     }
+    return DN_OK;
 }
 
 // out (n) = standard normals (the same numbers as reparam_forward's eps for equal seed/offset).
-void noise_normal(float *out, int64_t n, uint64_t seed, uint64_t offset) {
+int noise_normal(float *out, int64_t n, uint64_t seed, uint64_t offset) {
 #if NOISE_AVX2
-    if (have_avx2()) { noise_normal_avx2(out, n, seed, offset); return; }
+    if (have_avx2()) { noise_normal_avx2(out, n, seed, offset); return DN_OK; }
 #endif
     #pragma omp parallel for schedule(static) if (n > NOISE_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
         out[i] = philox_normal(seed, offset, (uint64_t)i);
     }
+    return DN_OK;
 }
 
 // out (4) = Philox4x32-10(ctr (4), key (2)), for the known-answer tests of the Java suite.

@@ -7,7 +7,7 @@
 
 // out (N,C,2H,2W), inp (N,C,H,W)
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void upsample2d_forward(float *out, const float *inp, int N, int C, int H, int W) {
+int upsample2d_forward(float *out, const float *inp, int N, int C, int H, int W) {
     const int W2 = 2 * W;
     #pragma omp parallel for schedule(static) if ((long)N * C * H * W > 16384)
     for (long p = 0; p < (long)N * C; p++) {
@@ -22,11 +22,12 @@ void upsample2d_forward(float *out, const float *inp, int N, int C, int H, int W
             }
         }
     }
+    return DN_OK;
 }
 
 // dinp (N,C,H,W), dout (N,C,2H,2W)
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void upsample2d_backward(float *dinp, const float *dout, int N, int C, int H, int W) {
+int upsample2d_backward(float *dinp, const float *dout, int N, int C, int H, int W) {
     const int W2 = 2 * W;
     #pragma omp parallel for schedule(static) if ((long)N * C * H * W > 16384)
     for (long p = 0; p < (long)N * C; p++) {
@@ -38,4 +39,5 @@ void upsample2d_backward(float *dinp, const float *dout, int N, int C, int H, in
                 d[(size_t)i * W + j] = (r0[2 * j] + r0[2 * j + 1]) + (r1[2 * j] + r1[2 * j + 1]);
         }
     }
+    return DN_OK;
 }

@@ -1,8 +1,8 @@
 package dev.denoise.backend;
 
-/** Element-wise activation after a bias; the code is the one native/denoise.h and cuda/ use. */
+/** Element-wise activation after a bias; the code is DN_ACT_* of native/denoise_abi.h. */
 public enum Activation {
-    IDENTITY(0), RELU(1), SIGMOID(2);
+    IDENTITY(Abi.DN_ACT_IDENTITY), RELU(Abi.DN_ACT_RELU), SIGMOID(Abi.DN_ACT_SIGMOID);
 
     public final int code;
 

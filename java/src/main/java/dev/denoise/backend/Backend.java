@@ -1,79 +1,198 @@
 package dev.denoise.backend;
 
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
 /**
- * The op table: everything layers and models may ask of a device. {@link CpuBackend} implements it
- * with the C functions of native/ and the CUDA backend with the kernels of cuda/ and cuDNN/cuBLAS;
- * every op has the same name in all three places (grep one name to find them all).
+ * The op table: everything layers and models may ask of a device, checked once. Each op validates
+ * its tensors here, in Java, and hands pointers and named sizes to the raw {@link Kernels} table of
+ * the backend: the C functions of native/ on the CPU ({@link CpuBackend}), kernel launches and
+ * cuDNN/cuBLAS calls on the GPU. Every op has the same name in all three places (grep one name to
+ * find them all), and a backend holds no argument checks of its own: a wrong call fails the same way
+ * everywhere, as an {@link IllegalArgumentException} naming the op and the tensor.
  *
- * <p>Shapes are read from the tensors and checked in Java before any native call (see
- * {@link Checks}); a wrong shape is an {@link IllegalArgumentException} naming the op and tensor.
- * Parameter gradients are overwritten, not accumulated, unless an op says it adds. Every op's
+ * <p>Parameter gradients are overwritten, not accumulated, unless an op says it adds. Every op's
  * result has the same bits for any thread count. Ops are asynchronous on devices that queue work:
  * {@link #read} and {@link #synchronize} wait for them.
+ *
+ * <p>A backend supplies memory (allocate, copy in and out, fill, synchronize) and its kernel table.
  */
-public interface Backend extends AutoCloseable {
+@SuppressWarnings("checkstyle:MethodName") // the op names of native/denoise.h, on purpose
+public abstract class Backend implements AutoCloseable {
 
-    Device device();
+    public abstract Device device();
 
     /** A short description, e.g. "cpu (2 threads, AVX-512)". */
-    String describe();
+    public abstract String describe();
 
-    // ---- memory ----
+    /** The raw table, ready for a call from this thread (the CPU applies its thread count, the GPU its context). */
+    protected abstract Kernels kernels();
+
+    // ---- memory: checked here, moved by the backend ----
+
+    /** A zero-filled tensor of bytes bytes, owned by the caller. */
+    protected abstract Tensor allocateZeroed(int[] shape, long bytes);
+
+    /** count floats from src[srcOffset..] into device memory dst, after queued work that reads dst. */
+    protected abstract void copyIn(MemorySegment dst, float[] src, int srcOffset, int count);
+
+    /** count floats from memory src into dst, after all queued work. */
+    protected abstract void copyOut(MemorySegment src, float[] dst, int count);
+
+    /** bytes bytes from src to dst, queued like an op. */
+    protected abstract void copyRaw(MemorySegment dst, MemorySegment src, long bytes);
+
+    /** count floats of dst set to value, queued like an op. */
+    protected abstract void fillRaw(MemorySegment dst, long count, float value);
+
+    /** Waits for all queued work. */
+    public abstract void synchronize();
+
+    @Override
+    public abstract void close();
 
     /** A zero-filled tensor owned by the caller (close it, or use try-with-resources). */
-    Tensor allocate(int... shape);
+    public final Tensor allocate(int... shape) {
+        return allocateZeroed(shape.clone(), Math.multiplyExact(Tensor.numel(shape), (long) Float.BYTES));
+    }
 
     /** dst ← src[srcOffset, srcOffset + dst.numel()). */
-    void write(Tensor dst, float[] src, int srcOffset);
+    public final void write(Tensor dst, float[] src, int srcOffset) {
+        own(dst);
+        long n = dst.numel();
+        if (srcOffset < 0 || srcOffset + n > src.length) {
+            throw new IndexOutOfBoundsException("write: " + n + " floats from offset " + srcOffset + " of " + src.length);
+        }
+        if (n > 0) copyIn(dst.memory(), src, srcOffset, (int) n);
+    }
 
-    default void write(Tensor dst, float[] src) {
+    public final void write(Tensor dst, float[] src) {
         write(dst, src, 0);
     }
 
     /** dst[0, src.numel()) ← src, after all queued work. */
-    void read(Tensor src, float[] dst);
+    public final void read(Tensor src, float[] dst) {
+        own(src);
+        long n = src.numel();
+        if (n > dst.length) throw new IndexOutOfBoundsException("read: " + n + " floats into an array of " + dst.length);
+        if (n > 0) {
+            copyOut(src.memory(), dst, (int) n);
+        } else {
+            synchronize(); // read waits for queued work even when there is nothing to copy
+        }
+    }
 
-    void copy(Tensor dst, Tensor src);
+    /** dst ← src, element counts equal (shapes may differ). */
+    public final void copy(Tensor dst, Tensor src) {
+        own(dst, src);
+        if (dst.numel() != src.numel()) throw new IllegalArgumentException("copy: " + src + " into " + dst);
+        if (src.numel() > 0) copyRaw(dst.memory(), src.memory(), src.byteSize());
+    }
 
-    void fill(Tensor t, float value);
+    public final void fill(Tensor t, float value) {
+        own(t);
+        if (t.numel() > 0) fillRaw(t.memory(), t.numel(), value);
+    }
 
-    /** Waits for all queued work. */
-    void synchronize();
+    /** Throws unless every tensor (null allowed) belongs to this backend. */
+    protected final void own(Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t != null && t.backend() != this) {
+                throw new IllegalArgumentException(t + " belongs to another backend than " + describe());
+            }
+        }
+    }
+
+    private static MemorySegment mem(Tensor t) {
+        return t == null ? MemorySegment.NULL : t.memory();
+    }
 
     // ---- GEMM: c = alpha op(a) op(b) + beta c, all rank 2, row-major ----
 
-    void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
+    /** beta 0 ignores c's old contents (NaN in c does not propagate). */
+    public final void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        own(a, b, c);
+        GemmDims d = Checks.gemm(transA, transB, a, b, c);
+        if (d.m() == 0 || d.n() == 0) return; // no output element
+        kernels().gemm(d, alpha, a.memory(), b.memory(), beta, c.memory());
+    }
 
-    // ---- bias + activation: inp/out (N, C, ...) , bias (C) or null ----
+    // ---- bias + activation: inp/out (N, C, ...), bias (C) or null ----
 
-    void bias_act_forward(Tensor out, Tensor inp, Tensor bias, Activation act);
+    /** out = act(inp + bias); out may be inp. */
+    public final void bias_act_forward(Tensor out, Tensor inp, Tensor bias, Activation act) {
+        own(out, inp, bias);
+        ChannelDims d = Checks.biasAct("bias_act_forward", out, inp, bias);
+        kernels().bias_act_forward(out.memory(), inp.memory(), mem(bias), d, act.code);
+    }
 
     /** dinp = dout·act'(out) from the forward's output; dbias (C) or null. dinp may be dout. */
-    void bias_act_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor out, Activation act);
+    public final void bias_act_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor out, Activation act) {
+        own(dinp, dbias, dout, out);
+        Checks.same("bias_act_backward", "dout", dout, out);
+        ChannelDims d = Checks.biasAct("bias_act_backward", dinp, out, dbias);
+        kernels().bias_act_backward(dinp.memory(), mem(dbias), dout.memory(), out.memory(), d, act.code);
+    }
 
     // ---- conv2d, stride 1, 'same' padding, odd kernel: inp (N,C,H,W), weight (K,C,R,S) ----
 
     /** out (N,K,H,W) = act(conv(inp, weight) + bias); bias (K) or null. */
-    void conv2d_forward(Tensor out, Tensor inp, Tensor weight, Tensor bias, Activation act);
+    public final void conv2d_forward(Tensor out, Tensor inp, Tensor weight, Tensor bias, Activation act) {
+        own(out, inp, weight, bias);
+        ConvDims d = Checks.conv2d("conv2d_forward", out, inp, weight);
+        if (bias != null) Checks.shape("conv2d_forward", "bias", bias, d.k());
+        kernels().conv2d_forward(out.memory(), inp.memory(), weight.memory(), mem(bias), d, act.code);
+    }
 
-    void conv2d_backward_data(Tensor dinp, Tensor dout, Tensor weight);
+    /** dinp (N,C,H,W) from dout (N,K,H,W) and weight (K,C,R,S). */
+    public final void conv2d_backward_data(Tensor dinp, Tensor dout, Tensor weight) {
+        own(dinp, dout, weight);
+        ConvDims d = Checks.conv2d("conv2d_backward_data", dout, dinp, weight);
+        kernels().conv2d_backward_data(dinp.memory(), dout.memory(), weight.memory(), d);
+    }
 
     /**
      * conv2d_backward_data, then upsample2d_backward, for a conv whose input was upsampled: dinp
      * (N,C,H/2,W/2) from dout (N,K,H,W) and weight (K,C,R,S); the same numbers as the two ops, without
      * the full-size gradient in between.
      */
-    void upsample2d_conv2d_backward_data(Tensor dinp, Tensor dout, Tensor weight);
+    public final void upsample2d_conv2d_backward_data(Tensor dinp, Tensor dout, Tensor weight) {
+        own(dinp, dout, weight);
+        ConvDims d = Checks.upsampleConv2d("upsample2d_conv2d_backward_data", dinp, dout, weight);
+        kernels().upsample2d_conv2d_backward_data(dinp.memory(), dout.memory(), weight.memory(), d);
+    }
 
-    void conv2d_backward_filter(Tensor dweight, Tensor dout, Tensor inp);
+    /** dweight (K,C,R,S) from dout (N,K,H,W) and inp (N,C,H,W). */
+    public final void conv2d_backward_filter(Tensor dweight, Tensor dout, Tensor inp) {
+        own(dweight, dout, inp);
+        ConvDims d = Checks.conv2d("conv2d_backward_filter", dout, inp, dweight);
+        kernels().conv2d_backward_filter(dweight.memory(), dout.memory(), inp.memory(), d);
+    }
 
-    void conv2d_backward_bias(Tensor dbias, Tensor dout);
+    /** dbias (K) = the sum of dout (N,K,H,W) over N, H, W. */
+    public final void conv2d_backward_bias(Tensor dbias, Tensor dout) {
+        own(dbias, dout);
+        int[] x = Checks.rank("conv2d_backward_bias", "dout", dout, 4);
+        Checks.shape("conv2d_backward_bias", "dbias", dbias, x[1]);
+        kernels().conv2d_backward_bias(dbias.memory(), dout.memory(), new ImageDims(x[0], x[1], x[2], x[3]));
+    }
 
     // ---- 2x2 max-pool and 2x nearest upsample (NCHW) ----
 
-    void maxpool2d_forward(Tensor out, Tensor inp);
+    /** out (N,C,H/2,W/2) = the maxima of inp's 2x2 blocks (floor, as PyTorch). */
+    public final void maxpool2d_forward(Tensor out, Tensor inp) {
+        own(out, inp);
+        ImageDims d = Checks.pool2("maxpool2d_forward", inp, out);
+        kernels().maxpool2d_forward(out.memory(), inp.memory(), d);
+    }
 
-    void maxpool2d_backward(Tensor dinp, Tensor dout, Tensor inp);
+    /** dinp (inp's shape) = dout at each block's first maximum, 0 elsewhere. */
+    public final void maxpool2d_backward(Tensor dinp, Tensor dout, Tensor inp) {
+        own(dinp, dout, inp);
+        Checks.same("maxpool2d_backward", "dinp", dinp, inp);
+        ImageDims d = Checks.pool2("maxpool2d_backward", inp, dout);
+        kernels().maxpool2d_backward(dinp.memory(), dout.memory(), inp.memory(), d);
+    }
 
     /**
      * maxpool2d_backward, then the ReLU backward of the layer whose ReLU output is inp: dinp =
@@ -82,11 +201,29 @@ public interface Backend extends AutoCloseable {
      * One pass instead of three over the (larger) unpooled gradient; the same numbers as
      * maxpool2d_backward, add and bias_act_backward.
      */
-    void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor dskip, Tensor inp);
+    public final void maxpool2d_relu_backward(Tensor dinp, Tensor dbias, Tensor dout, Tensor dskip, Tensor inp) {
+        String op = "maxpool2d_relu_backward";
+        own(dinp, dbias, dout, dskip, inp);
+        Checks.same(op, "dinp", dinp, inp);
+        if (dskip != null) Checks.same(op, "dskip", dskip, inp);
+        ImageDims d = Checks.pool2(op, inp, dout);
+        if (dbias != null) Checks.shape(op, "dbias", dbias, d.c());
+        kernels().maxpool2d_relu_backward(dinp.memory(), mem(dbias), dout.memory(), mem(dskip), inp.memory(), d);
+    }
 
-    void upsample2d_forward(Tensor out, Tensor inp);
+    /** out (N,C,2H,2W) = each element of inp (N,C,H,W) repeated over a 2x2 block. */
+    public final void upsample2d_forward(Tensor out, Tensor inp) {
+        own(out, inp);
+        ImageDims d = Checks.upsample2("upsample2d_forward", out, inp);
+        kernels().upsample2d_forward(out.memory(), inp.memory(), d);
+    }
 
-    void upsample2d_backward(Tensor dinp, Tensor dout);
+    /** dinp (N,C,H,W) = the sums of dout's 2x2 blocks. */
+    public final void upsample2d_backward(Tensor dinp, Tensor dout) {
+        own(dinp, dout);
+        ImageDims d = Checks.upsample2("upsample2d_backward", dout, dinp);
+        kernels().upsample2d_backward(dinp.memory(), dout.memory(), d);
+    }
 
     // ---- elementwise sum ----
 
@@ -94,54 +231,165 @@ public interface Backend extends AutoCloseable {
      * out = a + b, all one shape; out may be a or b. A skip connection's forward; its backward hands
      * dout to both inputs unchanged, and where a tensor feeds two layers, add sums their gradients.
      */
-    void add(Tensor out, Tensor a, Tensor b);
+    public final void add(Tensor out, Tensor a, Tensor b) {
+        own(out, a, b);
+        long n = Checks.sameAll("add", out, a, b);
+        kernels().add(out.memory(), a.memory(), b.memory(), n);
+    }
 
     // ---- losses, per image: first dimension N, the rest flattened to D ----
 
     /** loss (N) = per-image sum of BCE(sigmoid(logits), target). */
-    void sigmoid_bce_forward(Tensor loss, Tensor logits, Tensor target);
+    public final void sigmoid_bce_forward(Tensor loss, Tensor logits, Tensor target) {
+        own(loss, logits, target);
+        RowDims d = Checks.perImage("sigmoid_bce_forward", loss, logits, target);
+        kernels().sigmoid_bce_forward(loss.memory(), logits.memory(), target.memory(), d);
+    }
 
     /** dlogits = scale·(sigmoid(logits) − target); scale 1/(N·D) for the mean, 1/N for sums. */
-    void sigmoid_bce_backward(Tensor dlogits, Tensor logits, Tensor target, float scale);
+    public final void sigmoid_bce_backward(Tensor dlogits, Tensor logits, Tensor target, float scale) {
+        own(dlogits, logits, target);
+        Checks.same("sigmoid_bce_backward", "dlogits", dlogits, logits);
+        RowDims d = Checks.perImage("sigmoid_bce_backward", null, logits, target);
+        kernels().sigmoid_bce_backward(dlogits.memory(), logits.memory(), target.memory(), d, scale);
+    }
 
     /** loss (N) = per-image mean squared error. */
-    void mse_forward(Tensor loss, Tensor pred, Tensor target);
+    public final void mse_forward(Tensor loss, Tensor pred, Tensor target) {
+        own(loss, pred, target);
+        RowDims d = Checks.perImage("mse_forward", loss, pred, target);
+        kernels().mse_forward(loss.memory(), pred.memory(), target.memory(), d);
+    }
 
-    void mse_backward(Tensor dpred, Tensor pred, Tensor target, float scale);
+    /** dpred = scale·2·(pred − target). */
+    public final void mse_backward(Tensor dpred, Tensor pred, Tensor target, float scale) {
+        own(dpred, pred, target);
+        Checks.same("mse_backward", "dpred", dpred, pred);
+        RowDims d = Checks.perImage("mse_backward", null, pred, target);
+        kernels().mse_backward(dpred.memory(), pred.memory(), target.memory(), d, scale);
+    }
 
     /** psnr (N) in dB with MAX = 1 (100 dB for an exact match). */
-    void psnr_forward(Tensor psnr, Tensor pred, Tensor target);
+    public final void psnr_forward(Tensor psnr, Tensor pred, Tensor target) {
+        own(psnr, pred, target);
+        RowDims d = Checks.perImage("psnr_forward", psnr, pred, target);
+        kernels().psnr_forward(psnr.memory(), pred.memory(), target.memory(), d);
+    }
 
     // ---- VAE: mu, logvar, eps, z (N, L) ----
 
     /** z = mu + exp(logvar/2)·eps with eps the Philox normals of (seed, offset), stored in eps. */
-    void reparam_forward(Tensor z, Tensor eps, Tensor mu, Tensor logvar, long seed, long offset);
+    public final void reparam_forward(Tensor z, Tensor eps, Tensor mu, Tensor logvar, long seed, long offset) {
+        own(z, eps, mu, logvar);
+        long n = Checks.sameAll("reparam_forward", mu, logvar, z, eps);
+        kernels().reparam_forward(z.memory(), eps.memory(), mu.memory(), logvar.memory(), n, seed, offset);
+    }
 
-    void reparam_backward(Tensor dmu, Tensor dlogvar, Tensor dz, Tensor logvar, Tensor eps);
+    /** dmu = dz; dlogvar = dz·eps·exp(logvar/2)/2. dmu may be dz. */
+    public final void reparam_backward(Tensor dmu, Tensor dlogvar, Tensor dz, Tensor logvar, Tensor eps) {
+        own(dmu, dlogvar, dz, logvar, eps);
+        long n = Checks.sameAll("reparam_backward", dz, dmu, dlogvar, logvar, eps);
+        kernels().reparam_backward(dmu.memory(), dlogvar.memory(), dz.memory(), logvar.memory(), eps.memory(), n);
+    }
 
     /** loss (N) = KL(N(mu, exp(logvar)) ‖ N(0, I)) per image. */
-    void kl_forward(Tensor loss, Tensor mu, Tensor logvar);
+    public final void kl_forward(Tensor loss, Tensor mu, Tensor logvar) {
+        own(loss, mu, logvar);
+        RowDims d = Checks.perImage("kl_forward", loss, mu, logvar);
+        kernels().kl_forward(loss.memory(), mu.memory(), logvar.memory(), d);
+    }
 
     /** ADDS scale·∂KL/∂mu to dmu and scale·∂KL/∂logvar to dlogvar. */
-    void kl_backward(Tensor dmu, Tensor dlogvar, Tensor mu, Tensor logvar, float scale);
+    public final void kl_backward(Tensor dmu, Tensor dlogvar, Tensor mu, Tensor logvar, float scale) {
+        own(dmu, dlogvar, mu, logvar);
+        Checks.sameAll("kl_backward", mu, logvar, dmu, dlogvar);
+        RowDims d = Checks.perImage("kl_backward", null, mu, logvar);
+        kernels().kl_backward(dmu.memory(), dlogvar.memory(), mu.memory(), logvar.memory(), d, scale);
+    }
 
     // ---- Adam over one flat parameter buffer ----
 
     /** One Adam step t ≥ 1 (bias-corrected) on param, m, v with grad, all the same size. */
-    void adam_update(Tensor param, Tensor m, Tensor v, Tensor grad, float lr, float beta1, float beta2,
-                     float eps, int t);
+    public final void adam_update(Tensor param, Tensor m, Tensor v, Tensor grad, float lr, float beta1, float beta2,
+                                  float eps, int t) {
+        own(param, m, v, grad);
+        if (t < 1) throw new IllegalArgumentException("adam_update: step t must be >= 1, got " + t);
+        long n = Checks.sameAll("adam_update", param, m, v, grad);
+        kernels().adam_update(param.memory(), m.memory(), v.memory(), grad.memory(), n, lr, beta1, beta2, eps, t);
+    }
 
     // ---- noise, from Philox 4x32-10 keyed by (seed, offset + element): same noise on every device ----
 
     /** out = clamp(inp + sigma·N(0,1), 0, 1). out may be inp. */
-    void noise_gaussian(Tensor out, Tensor inp, float sigma, long seed, long offset);
+    public final void noise_gaussian(Tensor out, Tensor inp, float sigma, long seed, long offset) {
+        own(out, inp);
+        long n = Checks.sameAll("noise_gaussian", inp, out);
+        kernels().noise_gaussian(out.memory(), inp.memory(), n, sigma, seed, offset);
+    }
 
     /** out = 0 with probability p/2, 1 with p/2, else inp. out may be inp. */
-    void noise_salt_pepper(Tensor out, Tensor inp, float p, long seed, long offset);
+    public final void noise_salt_pepper(Tensor out, Tensor inp, float p, long seed, long offset) {
+        own(out, inp);
+        long n = Checks.sameAll("noise_salt_pepper", inp, out);
+        kernels().noise_salt_pepper(out.memory(), inp.memory(), n, p, seed, offset);
+    }
 
     /** out = standard normal draws. */
-    void noise_normal(Tensor out, long seed, long offset);
+    public final void noise_normal(Tensor out, long seed, long offset) {
+        own(out);
+        kernels().noise_normal(out.memory(), out.numel(), seed, offset);
+    }
+
+    // ---- device-resident data: batches gathered and losses totalled where the data lives ----
+
+    /**
+     * out (B, ...) = rows idx[0..B) of inp (rows, ...): a batch assembled from a data set kept on
+     * the device. idx holds row numbers as floats (see {@link #writeIndices}); one out of range or
+     * not an integer yields a row of NaN.
+     */
+    public final void gather_rows(Tensor out, Tensor inp, Tensor idx) {
+        own(out, inp, idx);
+        if (inp.rank() < 1 || idx.rank() != 1) {
+            throw new IllegalArgumentException("gather_rows: inp " + Arrays.toString(inp.shape()) + " and idx "
+                    + Arrays.toString(idx.shape()) + " (rank >= 1 and rank 1 expected)");
+        }
+        int rows = inp.dim(0), b = idx.dim(0);
+        int[] expected = inp.shape();
+        expected[0] = b;
+        Checks.shape("gather_rows", "out", out, expected);
+        int d = rows == 0 ? 0 : Math.toIntExact(inp.numel() / rows);
+        kernels().gather_rows(out.memory(), inp.memory(), idx.memory(), new RowDims(b, d), rows);
+    }
+
+    /** idx ← rows[from, from + idx.numel()) as floats, after checking each is in [0, DN_MAX_GATHER_ROWS). */
+    public final void writeIndices(Tensor idx, int[] rows, int from) {
+        int n = Math.toIntExact(idx.numel());
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+            int r = rows[from + i];
+            if (r < 0 || r >= Abi.DN_MAX_GATHER_ROWS) {
+                throw new IllegalArgumentException("gather_rows: row index " + r + " out of range");
+            }
+            f[i] = r;
+        }
+        write(idx, f);
+    }
+
+    /**
+     * out (1) = (accumulate ? out : 0) + scale·sum(inp), deterministic and with the same bits on
+     * every backend: a training loop totals per-image losses here and reads the total back rarely.
+     */
+    public final void sum_scaled(Tensor out, Tensor inp, float scale, boolean accumulate) {
+        own(out, inp);
+        if (out.numel() != 1) {
+            throw new IllegalArgumentException("sum_scaled: out has shape " + Arrays.toString(out.shape())
+                    + ", expected one element");
+        }
+        kernels().sum_scaled(out.memory(), inp.memory(), inp.numel(), scale, accumulate);
+    }
 
     @Override
-    void close();
+    public String toString() {
+        return describe();
+    }
 }

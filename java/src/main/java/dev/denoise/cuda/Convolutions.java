@@ -1,6 +1,6 @@
 package dev.denoise.cuda;
 
-import dev.denoise.backend.Tensor;
+import dev.denoise.backend.ConvDims;
 import dev.denoise.ffm.Cudnn;
 import dev.denoise.ffm.Cudnn.AlgoPerf;
 
@@ -30,7 +30,7 @@ final class Convolutions implements AutoCloseable {
     private final CudaBackend backend;
     private final MemorySegment cudnn;
     private final boolean tf32;
-    private final Map<List<Integer>, Plan> plans = new HashMap<>();
+    private final Map<ConvDims, Plan> plans = new HashMap<>();
     private Driver.DevicePointer workspace;
     private long workspaceBytes;
 
@@ -43,20 +43,20 @@ final class Convolutions implements AutoCloseable {
     /** Descriptors of one shape; algo -1 until chosen. One convolution descriptor per direction,
      *  because each direction's chosen algorithm may want its own math type. */
     private final class Plan {
-        final List<Integer> shape;
+        final ConvDims shape;
         final MemorySegment x, y, w, convFwd, convData, convFilter;
         int fwdAlgo = -1, dataAlgo = -1, filterAlgo = -1;
         long fwdBytes, dataBytes, filterBytes;
 
-        Plan(int[] d) {
-            shape = List.of(d[0], d[1], d[2], d[3], d[4], d[5], d[6]);
-            x = tensor(d[0], d[1], d[2], d[3]);
-            y = tensor(d[0], d[4], d[2], d[3]);
+        Plan(ConvDims d) {
+            shape = d;
+            x = tensor(d.n(), d.c(), d.h(), d.w());
+            y = tensor(d.n(), d.k(), d.h(), d.w());
             w = Cudnn.cudnnCreateFilterDescriptor();
-            Cudnn.cudnnSetFilter4dDescriptor(w, Cudnn.CUDNN_DATA_FLOAT, Cudnn.CUDNN_TENSOR_NCHW, d[4], d[1], d[5], d[6]);
-            convFwd = conv(d[5], d[6]);
-            convData = conv(d[5], d[6]);
-            convFilter = conv(d[5], d[6]);
+            Cudnn.cudnnSetFilter4dDescriptor(w, Cudnn.CUDNN_DATA_FLOAT, Cudnn.CUDNN_TENSOR_NCHW, d.k(), d.c(), d.r(), d.s());
+            convFwd = conv(d.r(), d.s());
+            convData = conv(d.r(), d.s());
+            convFilter = conv(d.r(), d.s());
         }
 
         void destroy() {
@@ -84,12 +84,12 @@ final class Convolutions implements AutoCloseable {
         return c;
     }
 
-    private Plan plan(int[] d) {
-        return plans.computeIfAbsent(List.of(d[0], d[1], d[2], d[3], d[4], d[5], d[6]), k -> new Plan(d));
+    private Plan plan(ConvDims d) {
+        return plans.computeIfAbsent(d, Plan::new);
     }
 
-    /** d = {N, C, H, W, K, R, S} from Checks.conv2d; every dimension positive (the backend handles zeros). */
-    void forward(Tensor out, Tensor inp, Tensor weight, int[] d) {
+    /** Every dimension of d positive (the raw table handles empty ones). */
+    void forward(MemorySegment out, MemorySegment inp, MemorySegment weight, ConvDims d) {
         Plan p = plan(d);
         if (p.fwdAlgo < 0) {
             beforeChoosing(p, "forward");
@@ -99,11 +99,11 @@ final class Convolutions implements AutoCloseable {
             growWorkspace(p.fwdBytes);
             p.fwdAlgo = a.algo();
         }
-        Cudnn.cudnnConvolutionForward(cudnn, 1f, p.x, inp.memory(), p.w, weight.memory(), p.convFwd, p.fwdAlgo,
-                workspace(), p.fwdBytes, 0f, p.y, out.memory());
+        Cudnn.cudnnConvolutionForward(cudnn, 1f, p.x, inp, p.w, weight, p.convFwd, p.fwdAlgo,
+                workspace(), p.fwdBytes, 0f, p.y, out);
     }
 
-    void backwardData(Tensor dinp, Tensor dout, Tensor weight, int[] d) {
+    void backwardData(MemorySegment dinp, MemorySegment dout, MemorySegment weight, ConvDims d) {
         Plan p = plan(d);
         if (p.dataAlgo < 0) {
             beforeChoosing(p, "backward data");
@@ -114,11 +114,11 @@ final class Convolutions implements AutoCloseable {
             growWorkspace(p.dataBytes);
             p.dataAlgo = a.algo();
         }
-        Cudnn.cudnnConvolutionBackwardData(cudnn, 1f, p.w, weight.memory(), p.y, dout.memory(), p.convData, p.dataAlgo,
-                workspace(), p.dataBytes, 0f, p.x, dinp.memory());
+        Cudnn.cudnnConvolutionBackwardData(cudnn, 1f, p.w, weight, p.y, dout, p.convData, p.dataAlgo,
+                workspace(), p.dataBytes, 0f, p.x, dinp);
     }
 
-    void backwardFilter(Tensor dweight, Tensor dout, Tensor inp, int[] d) {
+    void backwardFilter(MemorySegment dweight, MemorySegment dout, MemorySegment inp, ConvDims d) {
         Plan p = plan(d);
         if (p.filterAlgo < 0) {
             beforeChoosing(p, "backward filter");
@@ -130,8 +130,8 @@ final class Convolutions implements AutoCloseable {
             p.filterAlgo = a.algo();
         }
         // beta 0: the filter gradient is overwritten, as denoise.h specifies
-        Cudnn.cudnnConvolutionBackwardFilter(cudnn, 1f, p.x, inp.memory(), p.y, dout.memory(), p.convFilter,
-                p.filterAlgo, workspace(), p.filterBytes, 0f, p.w, dweight.memory());
+        Cudnn.cudnnConvolutionBackwardFilter(cudnn, 1f, p.x, inp, p.y, dout, p.convFilter,
+                p.filterAlgo, workspace(), p.filterBytes, 0f, p.w, dweight);
     }
 
     private void beforeChoosing(Plan p, String direction) {
@@ -151,7 +151,7 @@ final class Convolutions implements AutoCloseable {
             if (a.status() == 0 && a.determinism() == Cudnn.CUDNN_DETERMINISTIC && a.memory() <= WORKSPACE_LIMIT) return a;
         }
         throw new IllegalStateException("cuDNN offers no deterministic conv2d " + direction + " algorithm for shape "
-                + shape + " (N,C,H,W,K,R,S) within " + (WORKSPACE_LIMIT >> 20) + " MiB of workspace; candidates: " + candidates);
+                + shape + " within " + (WORKSPACE_LIMIT >> 20) + " MiB of workspace; candidates: " + candidates);
     }
 
     private static AlgoPerf pick(List<AlgoPerf> candidates, Plan p, String direction) {

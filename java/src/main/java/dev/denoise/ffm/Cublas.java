@@ -34,45 +34,20 @@ public final class Cublas {
     /** cublasMath_t: plain fp32 FMA; TF32 tensor cores (about 10 mantissa bits in the products). */
     public static final int CUBLAS_DEFAULT_MATH = 0, CUBLAS_TF32_TENSOR_OP_MATH = 3;
 
-    private static final BackendUnavailableException UNAVAILABLE;
-    private static final SymbolLookup LIB;
-    private static final List<String> MISSING = new ArrayList<>();
+    private static final NativeBinding LIB = NativeBinding.open("cuBLAS", () -> CudaLibraries.load().cublas(), null);
 
-    static {
-        SymbolLookup lib = null;
-        BackendUnavailableException error = null;
-        try {
-            lib = CudaLibraries.load().cublas();
-        } catch (BackendUnavailableException e) {
-            error = e;
-        }
-        LIB = lib;
-        UNAVAILABLE = error;
-    }
-
-    private static final MethodHandle cublasCreate_v2$mh = handle("cublasCreate_v2", ADDRESS);
-    private static final MethodHandle cublasDestroy_v2$mh = handle("cublasDestroy_v2", ADDRESS);
-    private static final MethodHandle cublasSetStream_v2$mh = handle("cublasSetStream_v2", ADDRESS, ADDRESS);
-    private static final MethodHandle cublasSetMathMode$mh = handle("cublasSetMathMode", ADDRESS, JAVA_INT);
-    private static final MethodHandle cublasSetWorkspace_v2$mh = handle("cublasSetWorkspace_v2", ADDRESS, ADDRESS, JAVA_LONG);
-    private static final MethodHandle cublasGetVersion_v2$mh = handle("cublasGetVersion_v2", ADDRESS, ADDRESS);
-    private static final MethodHandle cublasSgemm_v2$mh = handle("cublasSgemm_v2", ADDRESS, JAVA_INT, JAVA_INT,
+    private static final MethodHandle cublasCreate_v2$mh = LIB.status("cublasCreate_v2", ADDRESS);
+    private static final MethodHandle cublasDestroy_v2$mh = LIB.status("cublasDestroy_v2", ADDRESS);
+    private static final MethodHandle cublasSetStream_v2$mh = LIB.status("cublasSetStream_v2", ADDRESS, ADDRESS);
+    private static final MethodHandle cublasSetMathMode$mh = LIB.status("cublasSetMathMode", ADDRESS, JAVA_INT);
+    private static final MethodHandle cublasSetWorkspace_v2$mh = LIB.status("cublasSetWorkspace_v2", ADDRESS, ADDRESS, JAVA_LONG);
+    private static final MethodHandle cublasGetVersion_v2$mh = LIB.status("cublasGetVersion_v2", ADDRESS, ADDRESS);
+    private static final MethodHandle cublasSgemm_v2$mh = LIB.status("cublasSgemm_v2", ADDRESS, JAVA_INT, JAVA_INT,
             JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT);
 
     /** Throws the reason cuBLAS is unusable, if it is. */
     public static void require() {
-        if (UNAVAILABLE != null) throw new BackendUnavailableException(UNAVAILABLE.getMessage(), UNAVAILABLE);
-        if (!MISSING.isEmpty()) throw new BackendUnavailableException("the loaded cuBLAS lacks " + MISSING);
-    }
-
-    private static MethodHandle handle(String name, MemoryLayout... args) {
-        if (LIB == null) return null;
-        MemorySegment symbol = LIB.find(name).orElse(null);
-        if (symbol == null) {
-            MISSING.add(name);
-            return null;
-        }
-        return Linker.nativeLinker().downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, args));
+        LIB.require();
     }
 
     /** Throws unless status is CUBLAS_STATUS_SUCCESS. */
@@ -97,9 +72,7 @@ public final class Cublas {
     }
 
     private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) return r;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException(t);
+        return NativeBinding.rethrow(t);
     }
 
     // ---- wrappers ----

@@ -4,23 +4,8 @@ package dev.denoise.ffm;
  * A CUDA driver, cuBLAS or cuDNN call returned an error. The message names the call and the status,
  * e.g. "cudnnConvolutionForward failed: CUDNN_STATUS_BAD_PARAM (2000)".
  */
-public class CudaException extends RuntimeException {
-    private final String call;
-    private final int status;
-
+public class CudaException extends NativeCallException {
     public CudaException(String call, int status, String statusName) {
-        super(call + " failed: " + statusName + " (" + status + ")");
-        this.call = call;
-        this.status = status;
-    }
-
-    /** The C function that failed. */
-    public String call() {
-        return call;
-    }
-
-    /** Its status code. */
-    public int status() {
-        return status;
+        super(call + " failed: " + statusName + " (" + status + ")", call, status);
     }
 }

@@ -54,77 +54,48 @@ public final class Cudnn {
     /** One entry of a cudnnFind*Algorithm answer. */
     public record AlgoPerf(int algo, int status, float timeMs, long memory, int determinism, int mathType) {}
 
-    private static final BackendUnavailableException UNAVAILABLE;
-    private static final SymbolLookup LIB;
-    private static final List<String> MISSING = new ArrayList<>();
+    private static final NativeBinding LIB = NativeBinding.open("cuDNN", () -> CudaLibraries.load().cudnn(), null);
 
-    static {
-        SymbolLookup lib = null;
-        BackendUnavailableException error = null;
-        try {
-            lib = CudaLibraries.load().cudnn();
-        } catch (BackendUnavailableException e) {
-            error = e;
-        }
-        LIB = lib;
-        UNAVAILABLE = error;
-    }
-
-    private static final MethodHandle cudnnGetVersion$mh = lookup("cudnnGetVersion", FunctionDescriptor.of(JAVA_LONG));
-    private static final MethodHandle cudnnGetErrorString$mh = lookup("cudnnGetErrorString", FunctionDescriptor.of(ADDRESS, JAVA_INT));
-    private static final MethodHandle cudnnCreate$mh = handle("cudnnCreate", ADDRESS);
-    private static final MethodHandle cudnnDestroy$mh = handle("cudnnDestroy", ADDRESS);
-    private static final MethodHandle cudnnSetStream$mh = handle("cudnnSetStream", ADDRESS, ADDRESS);
-    private static final MethodHandle cudnnCreateTensorDescriptor$mh = handle("cudnnCreateTensorDescriptor", ADDRESS);
-    private static final MethodHandle cudnnSetTensor4dDescriptor$mh = handle("cudnnSetTensor4dDescriptor", ADDRESS,
+    private static final MethodHandle cudnnGetVersion$mh = LIB.function("cudnnGetVersion", JAVA_LONG);
+    private static final MethodHandle cudnnGetErrorString$mh = LIB.function("cudnnGetErrorString", ADDRESS, JAVA_INT);
+    private static final MethodHandle cudnnCreate$mh = LIB.status("cudnnCreate", ADDRESS);
+    private static final MethodHandle cudnnDestroy$mh = LIB.status("cudnnDestroy", ADDRESS);
+    private static final MethodHandle cudnnSetStream$mh = LIB.status("cudnnSetStream", ADDRESS, ADDRESS);
+    private static final MethodHandle cudnnCreateTensorDescriptor$mh = LIB.status("cudnnCreateTensorDescriptor", ADDRESS);
+    private static final MethodHandle cudnnSetTensor4dDescriptor$mh = LIB.status("cudnnSetTensor4dDescriptor", ADDRESS,
             JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-    private static final MethodHandle cudnnDestroyTensorDescriptor$mh = handle("cudnnDestroyTensorDescriptor", ADDRESS);
-    private static final MethodHandle cudnnCreateFilterDescriptor$mh = handle("cudnnCreateFilterDescriptor", ADDRESS);
-    private static final MethodHandle cudnnSetFilter4dDescriptor$mh = handle("cudnnSetFilter4dDescriptor", ADDRESS,
+    private static final MethodHandle cudnnDestroyTensorDescriptor$mh = LIB.status("cudnnDestroyTensorDescriptor", ADDRESS);
+    private static final MethodHandle cudnnCreateFilterDescriptor$mh = LIB.status("cudnnCreateFilterDescriptor", ADDRESS);
+    private static final MethodHandle cudnnSetFilter4dDescriptor$mh = LIB.status("cudnnSetFilter4dDescriptor", ADDRESS,
             JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-    private static final MethodHandle cudnnDestroyFilterDescriptor$mh = handle("cudnnDestroyFilterDescriptor", ADDRESS);
-    private static final MethodHandle cudnnCreateConvolutionDescriptor$mh = handle("cudnnCreateConvolutionDescriptor", ADDRESS);
-    private static final MethodHandle cudnnSetConvolution2dDescriptor$mh = handle("cudnnSetConvolution2dDescriptor",
+    private static final MethodHandle cudnnDestroyFilterDescriptor$mh = LIB.status("cudnnDestroyFilterDescriptor", ADDRESS);
+    private static final MethodHandle cudnnCreateConvolutionDescriptor$mh = LIB.status("cudnnCreateConvolutionDescriptor", ADDRESS);
+    private static final MethodHandle cudnnSetConvolution2dDescriptor$mh = LIB.status("cudnnSetConvolution2dDescriptor",
             ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-    private static final MethodHandle cudnnSetConvolutionMathType$mh = handle("cudnnSetConvolutionMathType", ADDRESS, JAVA_INT);
-    private static final MethodHandle cudnnDestroyConvolutionDescriptor$mh = handle("cudnnDestroyConvolutionDescriptor", ADDRESS);
-    private static final MethodHandle cudnnFindConvolutionForwardAlgorithm$mh = handle("cudnnFindConvolutionForwardAlgorithm",
+    private static final MethodHandle cudnnSetConvolutionMathType$mh = LIB.status("cudnnSetConvolutionMathType", ADDRESS, JAVA_INT);
+    private static final MethodHandle cudnnDestroyConvolutionDescriptor$mh = LIB.status("cudnnDestroyConvolutionDescriptor", ADDRESS);
+    private static final MethodHandle cudnnFindConvolutionForwardAlgorithm$mh = LIB.status("cudnnFindConvolutionForwardAlgorithm",
             ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
-    private static final MethodHandle cudnnFindConvolutionBackwardDataAlgorithm$mh = handle(
+    private static final MethodHandle cudnnFindConvolutionBackwardDataAlgorithm$mh = LIB.status(
             "cudnnFindConvolutionBackwardDataAlgorithm", ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
-    private static final MethodHandle cudnnFindConvolutionBackwardFilterAlgorithm$mh = handle(
+    private static final MethodHandle cudnnFindConvolutionBackwardFilterAlgorithm$mh = LIB.status(
             "cudnnFindConvolutionBackwardFilterAlgorithm", ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS);
-    private static final MethodHandle cudnnGetConvolutionForwardWorkspaceSize$mh = handle(
+    private static final MethodHandle cudnnGetConvolutionForwardWorkspaceSize$mh = LIB.status(
             "cudnnGetConvolutionForwardWorkspaceSize", ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS);
-    private static final MethodHandle cudnnGetConvolutionBackwardDataWorkspaceSize$mh = handle(
+    private static final MethodHandle cudnnGetConvolutionBackwardDataWorkspaceSize$mh = LIB.status(
             "cudnnGetConvolutionBackwardDataWorkspaceSize", ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS);
-    private static final MethodHandle cudnnGetConvolutionBackwardFilterWorkspaceSize$mh = handle(
+    private static final MethodHandle cudnnGetConvolutionBackwardFilterWorkspaceSize$mh = LIB.status(
             "cudnnGetConvolutionBackwardFilterWorkspaceSize", ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS);
-    private static final MethodHandle cudnnConvolutionForward$mh = handle("cudnnConvolutionForward", ADDRESS, ADDRESS,
+    private static final MethodHandle cudnnConvolutionForward$mh = LIB.status("cudnnConvolutionForward", ADDRESS, ADDRESS,
             ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS);
-    private static final MethodHandle cudnnConvolutionBackwardData$mh = handle("cudnnConvolutionBackwardData", ADDRESS,
+    private static final MethodHandle cudnnConvolutionBackwardData$mh = LIB.status("cudnnConvolutionBackwardData", ADDRESS,
             ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS);
-    private static final MethodHandle cudnnConvolutionBackwardFilter$mh = handle("cudnnConvolutionBackwardFilter", ADDRESS,
+    private static final MethodHandle cudnnConvolutionBackwardFilter$mh = LIB.status("cudnnConvolutionBackwardFilter", ADDRESS,
             ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS);
 
     /** Throws the reason cuDNN is unusable, if it is. */
     public static void require() {
-        if (UNAVAILABLE != null) throw new BackendUnavailableException(UNAVAILABLE.getMessage(), UNAVAILABLE);
-        if (!MISSING.isEmpty()) throw new BackendUnavailableException("the loaded cuDNN lacks " + MISSING);
-    }
-
-    private static MethodHandle handle(String name, MemoryLayout... args) {
-        return lookup(name, FunctionDescriptor.of(JAVA_INT, args));
-    }
-
-    private static MethodHandle lookup(String name, FunctionDescriptor fd) {
-        if (LIB == null) return null;
-        MemorySegment symbol = LIB.find(name).orElse(null);
-        if (symbol == null) {
-            MISSING.add(name);
-            return null;
-        }
-        return Linker.nativeLinker().downcallHandle(symbol, fd);
+        LIB.require();
     }
 
     /** Throws unless status is CUDNN_STATUS_SUCCESS, with cuDNN's text for the status. */
@@ -142,9 +113,7 @@ public final class Cudnn {
     }
 
     private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) return r;
-        if (t instanceof Error e) throw e;
-        return new IllegalStateException(t);
+        return NativeBinding.rethrow(t);
     }
 
     // ---- library and handle ----

@@ -2,7 +2,6 @@ package dev.denoise.backend;
 
 import org.junit.jupiter.api.Test;
 
-import java.util.SplittableRandom;
 import java.util.function.BiConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -32,13 +31,12 @@ class CpuOpsTest extends OpsContract {
     }
 
     private static void run(Backend b, float[][] out) {
-        SplittableRandom rng = new SplittableRandom(5);
         int n = 16, c = 8, h = 14, w = 14, k = 8;
-        try (Tensor x = rand(b, rng, n, c, h, w); Tensor wt = rand(b, rng, k, c, 3, 3);
-             Tensor g = rand(b, rng, n, k, h, w); Tensor y = b.allocate(n, k, h, w); Tensor dw = b.allocate(k, c, 3, 3);
-             Tensor dx = b.allocate(n, c, h, w); Tensor db = b.allocate(k);
-             Tensor a2 = rand(b, rng, 300, 200); Tensor b2 = rand(b, rng, 200, 150); Tensor c2 = b.allocate(300, 150);
-             Tensor dbias = b.allocate(k); Tensor loss = b.allocate(n); Tensor noisy = b.allocate(n, c, h, w)) {
+        try (TestTensors ts = new TestTensors(5)) {
+            Tensor x = ts.rand(b, n, c, h, w), wt = ts.rand(b, k, c, 3, 3), g = ts.rand(b, n, k, h, w);
+            Tensor y = ts.zeros(b, n, k, h, w), dw = ts.zeros(b, k, c, 3, 3), dx = ts.zeros(b, n, c, h, w);
+            Tensor db = ts.zeros(b, k), a2 = ts.rand(b, 300, 200), b2 = ts.rand(b, 200, 150), c2 = ts.zeros(b, 300, 150);
+            Tensor dbias = ts.zeros(b, k), loss = ts.zeros(b, n), noisy = ts.zeros(b, n, c, h, w);
             b.conv2d_forward(y, x, wt, null, Activation.RELU);
             b.conv2d_backward_filter(dw, g, x);
             b.conv2d_backward_data(dx, g, wt);
@@ -56,13 +54,5 @@ class CpuOpsTest extends OpsContract {
             out[6] = loss.toArray();
             out[7] = noisy.toArray();
         }
-    }
-
-    private static Tensor rand(Backend b, SplittableRandom rng, int... shape) {
-        Tensor t = b.allocate(shape);
-        float[] v = new float[(int) t.numel()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) rng.nextDouble(-1, 1);
-        b.write(t, v);
-        return t;
     }
 }

@@ -5,8 +5,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SplittableRandom;
 
 import static dev.denoise.backend.Numerics.*;
@@ -25,30 +23,25 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 abstract class OpsContract {
     protected abstract Backend backend();
 
-    private final List<Tensor> tensors = new ArrayList<>();
-    protected final SplittableRandom rng = new SplittableRandom(20261125);
+    private final TestTensors tensors = new TestTensors(TestTensors.seed(20261125));
+    protected final SplittableRandom rng = tensors.rng();
 
     @AfterEach
     void freeTensors() {
-        tensors.forEach(Tensor::close);
-        tensors.clear();
+        tensors.close();
     }
 
     protected Tensor t(double[] data, int... shape) {
-        Tensor x = backend().allocate(shape);
-        tensors.add(x);
-        backend().write(x, toFloat(data));
-        return x;
+        return tensors.up(backend(), toFloat(data), shape);
     }
 
     protected Tensor zeros(int... shape) {
-        Tensor x = backend().allocate(shape);
-        tensors.add(x);
-        return x;
+        return tensors.zeros(backend(), shape);
     }
 
+    /** Uniform in [-1, 1), rounded to float so the reference and the op see the same inputs. */
     protected double[] rand(int n) {
-        return asFloatValues(uniform(rng, n, -1, 1));
+        return toDouble(tensors.rand(n));
     }
 
     static final double F_ATOL = 1e-5, F_RTOL = 1e-4;
@@ -417,6 +410,54 @@ abstract class OpsContract {
             assertClose("adam m, step " + step, tm.toArray(), m, 1e-7, 1e-5);
             assertClose("adam v, step " + step, tv.toArray(), v, 1e-9, 1e-4);
         }
+    }
+
+    // ---------------- device-resident data ----------------
+
+    @Test
+    void gather_rows_copies_indexed_rows_and_fills_bad_ones_with_nan() {
+        int rows = 50, h = 3, w = 5, d = h * w;
+        double[] data = rand(rows * d);
+        int[] pick = {7, 0, 49, 7, 3};
+        Tensor set = t(data, rows, h, w), idx = zeros(pick.length), out = zeros(pick.length, h, w);
+        backend().writeIndices(idx, pick, 0);
+        backend().gather_rows(out, set, idx);
+        double[] want = new double[pick.length * d];
+        for (int b = 0; b < pick.length; b++) System.arraycopy(data, pick[b] * d, want, b * d, d);
+        assertClose("gather_rows out", out.toArray(), want, 0, 0);
+
+        backend().write(idx, new float[] {50, 1.5f, -1, Float.NaN, 3});
+        backend().gather_rows(out, set, idx);
+        double[] bad = filled(pick.length * d, Double.NaN);
+        System.arraycopy(data, 3 * d, bad, 4 * d, d);
+        float[] got = out.toArray();
+        for (int i = 0; i < got.length; i++) {
+            assertEquals(Double.isNaN(bad[i]), Float.isNaN(got[i]), "gather_rows element " + i + ": NaN exactly where"
+                    + " the index is out of range or not an integer");
+            if (!Double.isNaN(bad[i])) assertEquals((float) bad[i], got[i]);
+        }
+        assertThrows(IllegalArgumentException.class, () -> backend().writeIndices(idx, new int[] {0, 1, 2, 3, -1}, 0));
+        assertThrows(IllegalArgumentException.class,
+                () -> backend().writeIndices(idx, new int[] {0, 1, 2, 3, Abi.DN_MAX_GATHER_ROWS}, 0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> backend().gather_rows(zeros(pick.length, w, h), set, idx));
+        assertEquals(true, e.getMessage().startsWith("gather_rows:"), e.getMessage());
+        backend().gather_rows(zeros(0, h, w), set, zeros(0)); // an empty batch is nothing to do
+    }
+
+    /** Sizes around the 256 partial sums of the summation tree, and one far above it. */
+    @Test
+    void sum_scaled_totals_in_double_and_accumulates() {
+        for (int n : new int[] {1, 255, 256, 257, 1000, 100_003}) {
+            double[] a = rand(n), c = rand(7);
+            Tensor total = zeros(1);
+            backend().sum_scaled(total, t(a, n), 0.5f, false);
+            double want = (float) (0.5 * sum(a));
+            assertClose("sum_scaled of " + n, total.toArray(), new double[] {want}, 1e-7, 1e-7);
+            backend().sum_scaled(total, t(c, 7), 2f, true);
+            assertClose("sum_scaled accumulated onto " + n, total.toArray(), new double[] {want + 2 * sum(c)}, 1e-6, 1e-6);
+        }
+        assertThrows(IllegalArgumentException.class, () -> backend().sum_scaled(zeros(2), zeros(3), 1f, false));
     }
 
     // ---------------- helpers ----------------

@@ -4,6 +4,7 @@ import dev.denoise.backend.Activation;
 import dev.denoise.backend.Backend;
 import dev.denoise.backend.CpuBackend;
 import dev.denoise.backend.Tensor;
+import dev.denoise.backend.TestTensors;
 import dev.denoise.ffm.DenoiseNative;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -14,9 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -28,16 +27,18 @@ import static org.junit.jupiter.api.Assertions.fail;
  * reference by CpuOpsTest), on fresh random inputs: |gpu − cpu| ≤ atol + 1e-5·|cpu|, with atol
  * 1e-6 for element-wise ops and 1e-6·√terms for sums of products (GEMM, convolutions: both sides
  * round each of the terms, in different orders). Philox noise, max-pool, upsample and eps must be
- * bit-identical. Skips with the probe's reason without a GPU (fails under -Dgpu.required=true).
+ * bit-identical, and so must sum_scaled, whose CPU twin reproduces the GPU's summation tree. Inputs
+ * are fresh on every run; a failure names its seed, and {@code -Ddenoise.test.seed=N} reruns it.
+ * Skips with the probe's reason without a GPU (fails under -Dgpu.required=true).
  */
 class CudaOpsTest {
     private static final double RTOL = 1e-5, ATOL = 1e-6;
     private static CudaBackend gpu;
     private static CpuBackend cpu;
 
-    private final long seed = System.nanoTime();
-    private final SplittableRandom rng = new SplittableRandom(seed);
-    private final List<Tensor> tensors = new ArrayList<>();
+    private final TestTensors tensors = new TestTensors(TestTensors.seed(System.nanoTime()));
+    private final long seed = tensors.seed();
+    private final SplittableRandom rng = tensors.rng();
 
     @BeforeAll
     static void open() {
@@ -64,8 +65,7 @@ class CudaOpsTest {
 
     @AfterEach
     void free() {
-        tensors.forEach(Tensor::close);
-        tensors.clear();
+        tensors.close();
     }
 
     // ---- helpers ----
@@ -75,30 +75,25 @@ class CudaOpsTest {
     }
 
     private float[] rand(int n, double lo, double hi) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) a[i] = (float) (lo + (hi - lo) * rng.nextDouble());
-        return a;
+        return tensors.rand(n, lo, hi);
     }
 
     private float[] rand(int n) {
-        return rand(n, -1, 1);
+        return tensors.rand(n);
     }
 
     private Tensor up(Backend b, float[] data, int... shape) {
-        Tensor t = b.allocate(shape);
-        tensors.add(t);
-        if (data != null) b.write(t, data);
-        return t;
+        return tensors.up(b, data, shape);
     }
 
     private Tensor zeros(Backend b, int... shape) {
-        return up(b, null, shape);
+        return tensors.zeros(b, shape);
     }
 
     private void compare(String op, Run run, double atol, double rtol) {
         float[][] want = run.on(cpu), got = run.on(gpu);
         for (int i = 0; i < want.length; i++) {
-            String name = op + " output " + i + " (seed " + seed + ")";
+            String name = op + " output " + i + " (-Ddenoise.test.seed=" + seed + ")";
             assertEquals(want[i].length, got[i].length, name);
             for (int j = 0; j < want[i].length; j++) {
                 double err = Math.abs(got[i][j] - want[i][j]), bound = atol + rtol * Math.abs(want[i][j]);
@@ -112,7 +107,7 @@ class CudaOpsTest {
 
     private void identical(String op, Run run) {
         float[][] want = run.on(cpu), got = run.on(gpu);
-        for (int i = 0; i < want.length; i++) assertArrayEquals(want[i], got[i], op + " output " + i + " (seed " + seed + ")");
+        for (int i = 0; i < want.length; i++) assertArrayEquals(want[i], got[i], op + " output " + i + " (-Ddenoise.test.seed=" + seed + ")");
     }
 
     // ---- GEMM ----
@@ -319,39 +314,35 @@ class CudaOpsTest {
         });
     }
 
-    // ---- GPU-only helpers ----
+    // ---- device-resident data ----
 
     @Test
-    void sum_scaled_accumulates_on_the_device() {
-        float[] a = rand(1000), c = rand(3);
-        Tensor total = zeros(gpu, 1);
-        gpu.sum_scaled(total, up(gpu, a, 1000), 0.5f, false);
-        gpu.sum_scaled(total, up(gpu, c, 3), 2f, true);
-        double want = 0;
-        for (float v : a) want += 0.5 * v;
-        double more = 0;
-        for (float v : c) more += v;
-        assertEquals(want + 2 * more, total.toArray()[0], 1e-5 * (1 + Math.abs(want)));
+    void sum_scaled_is_bit_identical() {
+        float[] a = rand(1000), c = rand(3), big = rand(100_003);
+        identical("sum_scaled", b -> {
+            Tensor total = zeros(b, 1), other = zeros(b, 1);
+            b.sum_scaled(total, up(b, a, 1000), 0.5f, false);
+            b.sum_scaled(total, up(b, c, 3), 2f, true);
+            b.sum_scaled(other, up(b, big, 100_003), 1f / 3, false);
+            return new float[][] {total.toArray(), other.toArray()};
+        });
     }
 
     @Test
-    void gather_rows_copies_indexed_images_and_flags_bad_indices() {
-        int rows = 50, h = 3, w = 5, d = h * w;
-        float[] data = rand(rows * d);
-        int[] pick = {7, 0, 49, 7};
-        Tensor set = up(gpu, data, rows, h, w), idx = zeros(gpu, pick.length), out = zeros(gpu, pick.length, h, w);
-        gpu.writeIndices(idx, pick, 0);
-        gpu.gather_rows(out, set, idx);
-        float[] got = out.toArray();
-        for (int b = 0; b < pick.length; b++) {
-            assertArrayEquals(Arrays.copyOfRange(data, pick[b] * d, pick[b] * d + d), Arrays.copyOfRange(got, b * d, b * d + d));
-        }
-        gpu.write(idx, new float[] {50, 1.5f, -1, 3});
-        gpu.gather_rows(out, set, idx);
-        float[] bad = out.toArray();
-        for (int j = 0; j < 3 * d; j++) assertEquals(Float.NaN, bad[j], "out-of-range or fractional index gives NaN");
-        assertEquals(data[3 * d], bad[3 * d]);
+    void gather_rows_is_bit_identical_bad_indices_included() {
+        int rows = 50, h = 3, w = 5;
+        float[] data = rand(rows * h * w);
+        identical("gather_rows", b -> {
+            Tensor set = up(b, data, rows, h, w), idx = zeros(b, 4), out = zeros(b, 4, h, w), bad = zeros(b, 4, h, w);
+            b.writeIndices(idx, new int[] {7, 0, 49, 7}, 0);
+            b.gather_rows(out, set, idx);
+            b.write(idx, new float[] {50, 1.5f, -1, 3});
+            b.gather_rows(bad, set, idx);
+            return new float[][] {out.toArray(), bad.toArray()};
+        });
     }
+
+    // ---- GPU-only: arenas and graphs ----
 
     @Test
     void arena_tensors_are_zeroed_aligned_and_usable() {

@@ -57,11 +57,11 @@ class CudaProbeTest {
 
     @Test
     void adam_bias_corrections_are_computed_in_double_like_adam_c() {
-        float[] c = CudaBackend.adamCorrections(0.9f, 0.999f, 3);
+        float[] c = CudaKernels.adamCorrections(0.9f, 0.999f, 3);
         assertEquals((float) (1.0 / (1.0 - Math.pow(0.9f, 3))), c[0]);
         assertEquals((float) (1.0 / (1.0 - Math.pow(0.999f, 3))), c[1]);
         // in float, 1 - 0.999^1 keeps only a few correct digits; the double route does not
-        assertEquals(1000.0, CudaBackend.adamCorrections(0.9f, 0.999f, 1)[1], 0.05);
+        assertEquals(1000.0, CudaKernels.adamCorrections(0.9f, 0.999f, 1)[1], 0.05);
     }
 
     @Test
@@ -94,7 +94,7 @@ class CudaProbeTest {
         try (var files = java.nio.file.Files.list(cuda)) {
             for (var f : files.filter(f -> f.toString().endsWith(".cu")).toList()) all.append(java.nio.file.Files.readString(f));
         }
-        for (String k : CudaBackend.KERNELS) {
+        for (String k : CudaKernels.NAMES) {
             assertTrue(java.util.regex.Pattern.compile("extern \"C\" __global__[^;{]*?\\b" + k + "\\(").matcher(all).find(),
                     "no kernel " + k + " in cuda/*.cu");
         }

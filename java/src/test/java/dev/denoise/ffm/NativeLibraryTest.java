@@ -45,6 +45,6 @@ class NativeLibraryTest {
         Path first = NativeLibrary.locate();
         assertEquals(first, NativeLibrary.locate(), "same cached file on the second call");
         DenoiseNative.require();
-        assertEquals(DenoiseNative.ABI_VERSION, DenoiseNative.runtime_version());
+        assertEquals(dev.denoise.backend.Abi.DENOISE_ABI_VERSION, DenoiseNative.runtime_version());
     }
 }

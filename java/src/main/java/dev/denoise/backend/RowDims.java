@@ -1,0 +1,8 @@
+package dev.denoise.backend;
+
+/** n rows of d values: a batch of images (n, ...) flattened per image, for per-image losses and gathers. */
+public record RowDims(int n, int d) {
+    public long numel() {
+        return (long) n * d;
+    }
+}
