@@ -11,9 +11,15 @@
  */
 #include "common.cuh"
 
-// param, m, v, grad (n).
+// param, m, v, grad (n); hyper (3) or NULL: {lr, c1, c2} in device memory, read by a replayed graph.
 extern "C" __global__ void adam_update(float *param, float *m, float *v, const float *grad, long long n,
-                                       float lr, float beta1, float beta2, float eps, float c1, float c2) {
+                                       float lr, float beta1, float beta2, float eps, float c1, float c2,
+                                       const float *hyper) {
+    if (hyper) {
+        lr = hyper[0];
+        c1 = hyper[1];
+        c2 = hyper[2];
+    }
     const float a1 = __fsub_rn(1.0f, beta1), a2 = __fsub_rn(1.0f, beta2);
     DN_GRID_STRIDE(i, n) {
         float g = grad[i];

@@ -9,7 +9,8 @@
  * written here (inp + sigma * normal) go through the same DN_MUL/DN_ADD for the same reason.
  *
  * Kernels are extern "C" with the names and argument order of the C functions (pointers, n, floats,
- * seed, offset), so the Java side looks both up by one name. Launch: any 1-D grid; each thread walks
+ * seed, offset, offset_at), so the Java side looks both up by one name. offset_at, when not NULL,
+ * holds the offset in device memory: a replayed CUDA graph reads each step's offset from there. Launch: any 1-D grid; each thread walks
  * the elements with a grid-stride loop, so the result does not depend on the launch shape either.
  */
 #include <stdint.h>
@@ -17,7 +18,9 @@
 
 // out, inp (n); out may alias inp.
 extern "C" __global__ void noise_gaussian(float *out, const float *inp, long long n, float sigma,
-                                          unsigned long long seed, unsigned long long offset) {
+                                          unsigned long long seed, unsigned long long offset,
+                                          const unsigned long long *offset_at) {
+    if (offset_at) offset = *offset_at;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (long long)gridDim.x * blockDim.x) {
         float v = DN_ADD(inp[i], DN_MUL(sigma, philox_normal(seed, offset, (uint64_t)i)));
@@ -27,7 +30,9 @@ extern "C" __global__ void noise_gaussian(float *out, const float *inp, long lon
 
 // out, inp (n); out may alias inp. u in [0,1): u < p/2 -> 0, u < p -> 1, else inp.
 extern "C" __global__ void noise_salt_pepper(float *out, const float *inp, long long n, float p,
-                                             unsigned long long seed, unsigned long long offset) {
+                                             unsigned long long seed, unsigned long long offset,
+                                             const unsigned long long *offset_at) {
+    if (offset_at) offset = *offset_at;
     float half = DN_MUL(0.5f, p);
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (long long)gridDim.x * blockDim.x) {
@@ -38,7 +43,8 @@ extern "C" __global__ void noise_salt_pepper(float *out, const float *inp, long 
 
 // out (n) = standard normals.
 extern "C" __global__ void noise_normal(float *out, long long n, unsigned long long seed,
-                                        unsigned long long offset) {
+                                        unsigned long long offset, const unsigned long long *offset_at) {
+    if (offset_at) offset = *offset_at;
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
          i += (long long)gridDim.x * blockDim.x) {
         out[i] = philox_normal(seed, offset, (uint64_t)i);

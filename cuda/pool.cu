@@ -56,7 +56,7 @@ extern "C" __global__ void maxpool2d_backward(float *dinp, const float *dout, co
 
 // maxpool2d_backward, plus the skip gradient dskip (N,C,H,W) when not NULL, then the ReLU backward
 // of the layer whose ReLU output is inp: (pooled + dskip) * relu'(inp), pool.c's operations in its
-// order. The bias gradient is the bias_act_backward_dbias kernel over dinp afterwards (CudaBackend).
+// order. The bias gradient is the channel sum of bias_act.cu over dinp afterwards (CudaKernels).
 extern "C" __global__ void maxpool2d_relu_backward(float *dinp, const float *dout, const float *dskip,
                                                    const float *inp, int N, int C, int H, int W) {
     DN_GRID_STRIDE(e, (long long)N * C * H * W) {

@@ -13,7 +13,9 @@
 
 // z, eps, mu, logvar (n = N*L).
 extern "C" __global__ void reparam_forward(float *z, float *eps, const float *mu, const float *logvar,
-                                           long long n, unsigned long long seed, unsigned long long offset) {
+                                           long long n, unsigned long long seed, unsigned long long offset,
+                                           const unsigned long long *offset_at) {
+    if (offset_at) offset = *offset_at;
     DN_GRID_STRIDE(i, n) {
         float e = philox_normal(seed, offset, (uint64_t)i);
         eps[i] = e;

@@ -35,13 +35,20 @@ __attribute__((target("avx512f"))) static void adam_avx512(ADAM_ARGS) { ADAM_LOO
 __attribute__((target("avx2,fma"))) static void adam_avx2(ADAM_ARGS) { ADAM_LOOP }
 static void adam_generic(ADAM_ARGS) { ADAM_LOOP }
 
-// param, m, v, grad (n)
+// param, m, v, grad (n); hyper (3) or NULL
 int adam_update(float *param, float *m, float *v, const float *grad, int64_t n,
-                float lr, float beta1, float beta2, float eps, int t) {
+                float lr, float beta1, float beta2, float eps, int t, const float *hyper) {
     /* bias corrections in double: 1 - 0.999^t loses most of its digits in float for small t; the
-     * GPU gets these two floats from the host, computed the same way */
-    const float c1 = (float)(1.0 / (1.0 - pow((double)beta1, t)));
-    const float c2 = (float)(1.0 / (1.0 - pow((double)beta2, t)));
+     * GPU gets these two floats from the host, computed the same way, and so does hyper */
+    float c1, c2;
+    if (hyper) {
+        lr = hyper[0];
+        c1 = hyper[1];
+        c2 = hyper[2];
+    } else {
+        c1 = (float)(1.0 / (1.0 - pow((double)beta1, t)));
+        c2 = (float)(1.0 / (1.0 - pow((double)beta2, t)));
+    }
     const float a1 = 1.0f - beta1, a2 = 1.0f - beta2;
     const int level = runtime_isa();
     if (level >= DN_ISA_AVX512) adam_avx512(param, m, v, grad, n, lr, beta1, beta2, eps, a1, a2, c1, c2);

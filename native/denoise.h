@@ -16,6 +16,10 @@
  *  - Results are identical for any thread count: threads split independent outputs, and every
  *    reduction runs in a fixed order inside one thread.
  *  - Activations: DN_ACT_* of denoise_abi.h (enum dev.denoise.backend.Activation).
+ *  - Per-step values may live in memory: a noise offset (offset_at), Adam's learning rate and bias
+ *    corrections (hyper). When such a pointer is not NULL the op reads the value from it and ignores
+ *    the by-value argument, so a training step recorded once (a CUDA graph on the GPU) reads each
+ *    replay's values; NULL keeps the by-value form.
  */
 #ifndef DENOISE_H
 #define DENOISE_H
@@ -118,9 +122,10 @@ int psnr_forward(float *psnr, const float *pred, const float *target, int N, int
 
 /* ---- VAE (vae.c) ----
  * mu, logvar, eps, z (N,L) flattened to n = N*L. eps[i] = standard normal from Philox (seed, offset + i)
- * (philox_normal in philox.h, the same numbers as the CUDA kernel); z = mu + exp(0.5*logvar) * eps. */
+ * (philox_normal in philox.h, the same numbers as the CUDA kernel); z = mu + exp(0.5*logvar) * eps.
+ * offset_at (1) or NULL: the offset, read from memory. */
 int reparam_forward(float *z, float *eps, const float *mu, const float *logvar, int64_t n,
-                    uint64_t seed, uint64_t offset);
+                    uint64_t seed, uint64_t offset, const uint64_t *offset_at);
 /* dmu = dz; dlogvar = dz * eps * 0.5 * exp(0.5*logvar). dmu may alias dz. */
 int reparam_backward(float *dmu, float *dlogvar, const float *dz, const float *logvar, const float *eps,
                      int64_t n);
@@ -131,20 +136,25 @@ int kl_backward(float *dmu, float *dlogvar, const float *mu, const float *logvar
 
 /* ---- Adam over one flat parameter buffer (adam.c) ----
  * param, m, v, grad (n). step t >= 1 (bias correction 1 - beta^t computed in double).
- * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; param -= lr * mhat / (sqrt(vhat) + eps). */
+ * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; param -= lr * mhat / (sqrt(vhat) + eps).
+ * hyper (3) or NULL: {lr, 1/(1 - beta1^t), 1/(1 - beta2^t)} read from memory (the corrections
+ * computed as here: in double, rounded to float); then lr and t are ignored. */
 int adam_update(float *param, float *m, float *v, const float *grad, int64_t n,
-                float lr, float beta1, float beta2, float eps, int t);
+                float lr, float beta1, float beta2, float eps, int t, const float *hyper);
 
 /* ---- noise (noise.c; Philox 4x32-10 in philox.h, shared with cuda/) ----
  * Normals come in Box-Muller pairs: elements 2j and 2j+1 share the Philox block of counter (j, offset)
  * and key seed; uniforms use counter (i, offset) for element i (see philox.h). So the same
  * (seed, offset) gives the same noise on the CPU and the GPU, for any thread count.
  * Gaussian: out = clamp(inp + sigma * normal, 0, 1). Salt-and-pepper: with probability p/2 -> 0,
- * p/2 -> 1, else inp. out may alias inp. */
-int noise_gaussian(float *out, const float *inp, int64_t n, float sigma, uint64_t seed, uint64_t offset);
-int noise_salt_pepper(float *out, const float *inp, int64_t n, float p, uint64_t seed, uint64_t offset);
+ * p/2 -> 1, else inp. out may alias inp. offset_at (1) or NULL: the offset, read from memory. */
+int noise_gaussian(float *out, const float *inp, int64_t n, float sigma, uint64_t seed, uint64_t offset,
+                   const uint64_t *offset_at);
+int noise_salt_pepper(float *out, const float *inp, int64_t n, float p, uint64_t seed, uint64_t offset,
+                      const uint64_t *offset_at);
 /* out (n) = standard normals, element i as above. */
-int noise_normal(float *out, int64_t n, uint64_t seed, uint64_t offset);
+int noise_normal(float *out, int64_t n, uint64_t seed, uint64_t offset, const uint64_t *offset_at);
+
 /* ---- device-resident data (gather.c): the same ops on the host as on the GPU ----
  * out (B,D) = the rows idx[0..B) of inp (rows,D): a training batch assembled where the data set
  * lives. idx holds row numbers as floats (exact integers below DN_MAX_GATHER_ROWS, as the GPU reads

@@ -10,7 +10,7 @@
 #define DENOISE_ABI_H
 
 /* Bumped whenever a signature of denoise.h changes; Java refuses a library of another version. */
-#define DENOISE_ABI_VERSION 2
+#define DENOISE_ABI_VERSION 3
 
 /* Status of every op of denoise.h (and of the helpers that can fail). */
 #define DN_OK 0

@@ -187,7 +187,9 @@ static int have_avx2(void) { return 0; }
 #endif
 
 // out, inp (n); out may alias inp: each element is read once, then written.
-int noise_gaussian(float *out, const float *inp, int64_t n, float sigma, uint64_t seed, uint64_t offset) {
+int noise_gaussian(float *out, const float *inp, int64_t n, float sigma, uint64_t seed, uint64_t offset,
+                   const uint64_t *offset_at) {
+    if (offset_at) offset = *offset_at;
 #if NOISE_AVX2
     if (have_avx2()) { noise_gaussian_avx2(out, inp, n, sigma, seed, offset); return DN_OK; }
 #endif
@@ -201,7 +203,9 @@ int noise_gaussian(float *out, const float *inp, int64_t n, float sigma, uint64_
 }
 
 // out, inp (n); out may alias inp. u in [0,1): u < p/2 -> 0 (pepper), u < p -> 1 (salt), else inp.
-int noise_salt_pepper(float *out, const float *inp, int64_t n, float p, uint64_t seed, uint64_t offset) {
+int noise_salt_pepper(float *out, const float *inp, int64_t n, float p, uint64_t seed, uint64_t offset,
+                      const uint64_t *offset_at) {
+    if (offset_at) offset = *offset_at;
     float half = DN_MUL(0.5f, p);  // exact
     #pragma omp parallel for schedule(static) if (n > NOISE_PAR_MIN)
     for (int64_t i = 0; i < n; i++) {
@@ -212,7 +216,8 @@ int noise_salt_pepper(float *out, const float *inp, int64_t n, float p, uint64_t
 }
 
 // out (n) = standard normals (the same numbers as reparam_forward's eps for equal seed/offset).
-int noise_normal(float *out, int64_t n, uint64_t seed, uint64_t offset) {
+int noise_normal(float *out, int64_t n, uint64_t seed, uint64_t offset, const uint64_t *offset_at) {
+    if (offset_at) offset = *offset_at;
 #if NOISE_AVX2
     if (have_avx2()) { noise_normal_avx2(out, n, seed, offset); return DN_OK; }
 #endif

@@ -10,7 +10,8 @@
 
 // z, eps, mu, logvar (n = N*L)
 int reparam_forward(float *z, float *eps, const float *mu, const float *logvar, int64_t n,
-                    uint64_t seed, uint64_t offset) {
+                    uint64_t seed, uint64_t offset, const uint64_t *offset_at) {
+    if (offset_at) offset = *offset_at;
     #pragma omp parallel for schedule(static) if (n > 16384)
     for (int64_t i = 0; i < n; i++) {
         float e = philox_normal(seed, offset, (uint64_t)i);

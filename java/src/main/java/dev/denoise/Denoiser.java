@@ -8,7 +8,11 @@ import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelFiles;
 
 import java.awt.image.BufferedImage;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Denoises single images with a trained model: float arrays (C·H·W, NCHW, [0,1]),
@@ -114,39 +118,71 @@ public final class Denoiser implements AutoCloseable {
     private float[] tiled(Images.Image img) {
         int ch = img.channels(), h = img.height(), w = img.width();
         Tiling g = Tiling.of(model.config());
-        int side = g.tile();
+        int side = g.tile(), size = ch * side * side;
         if (tiler == null) tiler = sharingWeights(side, side);
         float[] acc = new float[ch * h * w], wsum = new float[h * w];
-        float[] tile = new float[ch * side * side];
         /* the last tile of a row or column is pulled back to the edge, kept on the pooling grid
          * (so it may overhang the edge by less than 2^depth pixels, filled by replication) */
         int lastY = alignUp(Math.max(0, h - side)), lastX = alignUp(Math.max(0, w - side));
+        List<int[]> origins = new ArrayList<>();
         for (int y0 = 0; ; y0 += g.step()) {
             int ty = Math.min(y0, lastY);
             for (int x0 = 0; ; x0 += g.step()) {
                 int tx = Math.min(x0, lastX);
-                for (int c = 0; c < ch; c++)
-                    for (int y = 0; y < side; y++)
-                        for (int x = 0; x < side; x++) {
-                            int sy = Math.min(h - 1, ty + y), sx = Math.min(w - 1, tx + x); // replicate past the edge
-                            tile[(c * side + y) * side + x] = img.pixels()[(c * h + sy) * w + sx];
-                        }
-                float[] out = run(tiler, tile, ch, side, side);
-                for (int y = 0; y < side && ty + y < h; y++) {
-                    float wy = g.ramp(y, ty > 0, ty + side < h);
-                    for (int x = 0; x < side && tx + x < w; x++) {
-                        float wt = wy * g.ramp(x, tx > 0, tx + side < w);
-                        wsum[(ty + y) * w + tx + x] += wt;
-                        for (int c = 0; c < ch; c++) acc[(c * h + ty + y) * w + tx + x] += wt * out[(c * side + y) * side + x];
-                    }
-                }
+                origins.add(new int[] {ty, tx});
                 if (tx == lastX) break;
             }
             if (ty == lastY) break;
         }
+        /* A pipeline over two staging slots: while the device denoises tile k, the host cuts tile
+         * k + 1 into one slot and blends tile k − 1 out of the other; it waits only for a slot. */
+        Backend b = tiler.backend();
+        try (Tensor in = b.allocate(1, ch, side, side); Tensor out = b.allocate(1, ch, side, side);
+             Backend.Staging in0 = b.staging(size); Backend.Staging in1 = b.staging(size);
+             Backend.Staging out0 = b.staging(size); Backend.Staging out1 = b.staging(size)) {
+            Backend.Staging[] ins = {in0, in1}, outs = {out0, out1};
+            int[] pending = {-1, -1};
+            for (int k = 0; k < origins.size(); k++) {
+                int slot = k & 1, ty = origins.get(k)[0], tx = origins.get(k)[1];
+                ins[slot].await();
+                MemorySegment tile = ins[slot].memory();
+                for (int c = 0; c < ch; c++)
+                    for (int y = 0; y < side; y++)
+                        for (int x = 0; x < side; x++) {
+                            int sy = Math.min(h - 1, ty + y), sx = Math.min(w - 1, tx + x); // replicate past the edge
+                            tile.setAtIndex(ValueLayout.JAVA_FLOAT, (c * side + y) * side + x, img.pixels()[(c * h + sy) * w + sx]);
+                        }
+                b.upload(in, ins[slot], 0);
+                tiler.reconstruct(in, out);
+                if (pending[slot] >= 0) blend(outs[slot], origins.get(pending[slot]), g, ch, h, w, acc, wsum);
+                b.download(outs[slot], 0, out);
+                pending[slot] = k;
+            }
+            for (int k = Math.max(0, origins.size() - 2); k < origins.size(); k++) {
+                blend(outs[k & 1], origins.get(k), g, ch, h, w, acc, wsum);
+            }
+        }
         for (int c = 0; c < ch; c++)
             for (int i = 0; i < h * w; i++) acc[c * h * w + i] /= wsum[i];
         return acc;
+    }
+
+    /** Adds a denoised tile at origin (ty, tx), weighted by the tiling's ramps, into acc and wsum. */
+    private static void blend(Backend.Staging tile, int[] origin, Tiling g, int ch, int h, int w, float[] acc,
+                              float[] wsum) {
+        tile.await();
+        MemorySegment out = tile.memory();
+        int side = g.tile(), ty = origin[0], tx = origin[1];
+        for (int y = 0; y < side && ty + y < h; y++) {
+            float wy = g.ramp(y, ty > 0, ty + side < h);
+            for (int x = 0; x < side && tx + x < w; x++) {
+                float wt = wy * g.ramp(x, tx > 0, tx + side < w);
+                wsum[(ty + y) * w + tx + x] += wt;
+                for (int c = 0; c < ch; c++) {
+                    acc[(c * h + ty + y) * w + tx + x] += wt * out.getAtIndex(ValueLayout.JAVA_FLOAT, (c * side + y) * side + x);
+                }
+            }
+        }
     }
 
     /** Up to the model's pooling grid (tile starts must lie on it). */

@@ -9,7 +9,7 @@ public final class Abi {
     private Abi() {}
 
     /** The version of native/denoise.h's signatures; a library of another version is refused. */
-    public static final int DENOISE_ABI_VERSION = 2;
+    public static final int DENOISE_ABI_VERSION = 3;
 
     /** Status of every native op. */
     public static final int DN_OK = 0, DN_ERR_NOMEM = 1;

@@ -2,6 +2,7 @@ package dev.denoise.backend;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The op table: everything layers and models may ask of a device, checked once. Each op validates
@@ -16,6 +17,10 @@ import java.util.Arrays;
  * {@link #read} and {@link #synchronize} wait for them.
  *
  * <p>A backend supplies memory (allocate, copy in and out, fill, synchronize) and its kernel table.
+ * Host round trips are what a GPU loop must avoid, so they are counted ({@link #traffic()}), and
+ * the ways around them are here: per-step values written in stream order ({@link #set},
+ * {@link #setLong}), copies through {@link Staging} memory that do not wait ({@link #upload},
+ * {@link #download}), and steps recorded once and replayed ({@link #replayable}).
  */
 @SuppressWarnings("checkstyle:MethodName") // the op names of native/denoise.h, on purpose
 public abstract class Backend implements AutoCloseable {
@@ -45,11 +50,56 @@ public abstract class Backend implements AutoCloseable {
     /** count floats of dst set to value, queued like an op. */
     protected abstract void fillRaw(MemorySegment dst, long count, float value);
 
+    /** The 32-bit word index of dst set to bits, queued like an op. */
+    protected abstract void setWord(MemorySegment dst, long index, int bits);
+
     /** Waits for all queued work. */
-    public abstract void synchronize();
+    protected abstract void finish();
+
+    /** Host memory for count floats that this backend copies to and from without waiting. */
+    protected abstract Staging newStaging(long count);
+
+    /** count floats from src (at srcOffset floats) to device memory dst, queued like an op. */
+    protected abstract void uploadRaw(MemorySegment dst, Staging src, long srcOffset, long count);
+
+    /** count floats from device memory src into dst (at dstOffset floats), queued like an op. */
+    protected abstract void downloadRaw(Staging dst, long dstOffset, MemorySegment src, long count);
 
     @Override
     public abstract void close();
+
+    // ---- host round trips, counted ----
+
+    private final LongAdder writes = new LongAdder(), reads = new LongAdder(), syncs = new LongAdder(),
+            uploads = new LongAdder(), downloads = new LongAdder();
+
+    /**
+     * The host round trips and copies asked of this backend so far: writes and reads (each waits for
+     * queued work on a GPU), synchronizations, and the staged uploads and downloads (which do not
+     * wait). A training loop shaped for a GPU keeps the first three bounded per epoch, however many
+     * steps it has.
+     */
+    public record Traffic(long writes, long reads, long synchronizations, long uploads, long downloads) {
+        /** The calls that make the host wait for the device. */
+        public long roundTrips() {
+            return writes + reads + synchronizations;
+        }
+
+        public Traffic since(Traffic before) {
+            return new Traffic(writes - before.writes, reads - before.reads, synchronizations - before.synchronizations,
+                    uploads - before.uploads, downloads - before.downloads);
+        }
+    }
+
+    public final Traffic traffic() {
+        return new Traffic(writes.sum(), reads.sum(), syncs.sum(), uploads.sum(), downloads.sum());
+    }
+
+    /** Waits for all queued work. */
+    public final void synchronize() {
+        syncs.increment();
+        finish();
+    }
 
     /** A zero-filled tensor owned by the caller (close it, or use try-with-resources). */
     public final Tensor allocate(int... shape) {
@@ -63,6 +113,7 @@ public abstract class Backend implements AutoCloseable {
         if (srcOffset < 0 || srcOffset + n > src.length) {
             throw new IndexOutOfBoundsException("write: " + n + " floats from offset " + srcOffset + " of " + src.length);
         }
+        writes.increment();
         if (n > 0) copyIn(dst.memory(), src, srcOffset, (int) n);
     }
 
@@ -75,10 +126,11 @@ public abstract class Backend implements AutoCloseable {
         own(src);
         long n = src.numel();
         if (n > dst.length) throw new IndexOutOfBoundsException("read: " + n + " floats into an array of " + dst.length);
+        reads.increment();
         if (n > 0) {
             copyOut(src.memory(), dst, (int) n);
         } else {
-            synchronize(); // read waits for queued work even when there is nothing to copy
+            finish(); // read waits for queued work even when there is nothing to copy
         }
     }
 
@@ -92,6 +144,116 @@ public abstract class Backend implements AutoCloseable {
     public final void fill(Tensor t, float value) {
         own(t);
         if (t.numel() > 0) fillRaw(t.memory(), t.numel(), value);
+    }
+
+    // ---- per-step values, written in stream order ----
+
+    /**
+     * t ← values, queued like an op and without a host round trip: the per-step values (a learning
+     * rate) that ops read from memory when they run, also inside a replayed step.
+     */
+    public final void set(Tensor t, float... values) {
+        own(t);
+        if (t.numel() != values.length) throw new IllegalArgumentException("set: " + values.length + " values into " + t);
+        MemorySegment m = t.memory();
+        for (int i = 0; i < values.length; i++) setWord(m, i, Float.floatToRawIntBits(values[i]));
+    }
+
+    /**
+     * The 8 bytes of slot (two floats' room, 8-byte aligned) ← value, queued like an op: a 64-bit
+     * offset that the noise and sampling ops read with their offsetAt argument.
+     */
+    public final void setLong(Tensor slot, long value) {
+        own(slot);
+        MemorySegment m = Checks.longSlot("setLong", slot);
+        setWord(m, 0, (int) value); // little-endian, as both the host and the GPU read a uint64_t
+        setWord(m, 1, (int) (value >>> 32));
+    }
+
+    // ---- staged copies: the host does not wait ----
+
+    /**
+     * Host memory the backend copies to and from without making the host wait (page-locked on a
+     * GPU, plain memory on the CPU). After {@link #upload} or {@link #download}, the memory belongs to
+     * the copy until {@link #done()} or {@link #await()}.
+     */
+    public abstract static class Staging implements AutoCloseable {
+        /** The host memory, count floats. */
+        public abstract MemorySegment memory();
+
+        /** Whether the last copy into or out of this memory has completed. */
+        public abstract boolean done();
+
+        /** Waits for the last copy into or out of this memory. */
+        public abstract void await();
+
+        public long count() {
+            return memory().byteSize() / Float.BYTES;
+        }
+
+        public float get(long i) {
+            return memory().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i);
+        }
+
+        @Override
+        public abstract void close();
+    }
+
+    public final Staging staging(long count) {
+        if (count < 1) throw new IllegalArgumentException("staging memory of " + count + " floats");
+        return newStaging(count);
+    }
+
+    /** dst ← src[srcOffset, srcOffset + dst.numel()), queued like an op; src is the copy's until src.done(). */
+    public final void upload(Tensor dst, Staging src, long srcOffset) {
+        own(dst);
+        if (srcOffset < 0 || srcOffset + dst.numel() > src.count()) {
+            throw new IndexOutOfBoundsException("upload: " + dst.numel() + " floats from offset " + srcOffset + " of "
+                    + src.count());
+        }
+        uploads.increment();
+        if (dst.numel() > 0) uploadRaw(dst.memory(), src, srcOffset, dst.numel());
+    }
+
+    /** dst[dstOffset, dstOffset + src.numel()) ← src, queued like an op; the values are there once dst.done(). */
+    public final void download(Staging dst, long dstOffset, Tensor src) {
+        own(src);
+        if (dstOffset < 0 || dstOffset + src.numel() > dst.count()) {
+            throw new IndexOutOfBoundsException("download: " + src.numel() + " floats to offset " + dstOffset + " of "
+                    + dst.count());
+        }
+        downloads.increment();
+        if (src.numel() > 0) downloadRaw(dst, dstOffset, src.memory(), src.numel());
+    }
+
+    // ---- steps recorded once ----
+
+    /** A step run as one unit; see {@link #replayable}. */
+    public interface Replay extends AutoCloseable {
+        void run();
+
+        @Override
+        void close();
+    }
+
+    /**
+     * step as one replayable unit. step may only queue ops: no read, write, synchronize or
+     * allocation, and no host-side state that changes from run to run (values that change reach its
+     * ops through memory: {@link #set}, {@link #setLong}). On the CPU every run is the plain call; a
+     * GPU records it once (see CudaBackend) and replays it.
+     */
+    public Replay replayable(Runnable step) {
+        return new Replay() {
+            @Override
+            public void run() {
+                step.run();
+            }
+
+            @Override
+            public void close() {
+                // nothing recorded
+            }
+        };
     }
 
     /** Throws unless every tensor (null allowed) belongs to this backend. */
@@ -282,7 +444,16 @@ public abstract class Backend implements AutoCloseable {
     public final void reparam_forward(Tensor z, Tensor eps, Tensor mu, Tensor logvar, long seed, long offset) {
         own(z, eps, mu, logvar);
         long n = Checks.sameAll("reparam_forward", mu, logvar, z, eps);
-        kernels().reparam_forward(z.memory(), eps.memory(), mu.memory(), logvar.memory(), n, seed, offset);
+        kernels().reparam_forward(z.memory(), eps.memory(), mu.memory(), logvar.memory(), n, seed, offset,
+                MemorySegment.NULL);
+    }
+
+    /** reparam_forward with the offset read from offsetAt (see {@link #setLong}) when the op runs. */
+    public final void reparam_forward(Tensor z, Tensor eps, Tensor mu, Tensor logvar, long seed, Tensor offsetAt) {
+        own(z, eps, mu, logvar, offsetAt);
+        long n = Checks.sameAll("reparam_forward", mu, logvar, z, eps);
+        kernels().reparam_forward(z.memory(), eps.memory(), mu.memory(), logvar.memory(), n, seed, 0,
+                Checks.longSlot("reparam_forward", offsetAt));
     }
 
     /** dmu = dz; dlogvar = dz·eps·exp(logvar/2)/2. dmu may be dz. */
@@ -315,7 +486,33 @@ public abstract class Backend implements AutoCloseable {
         own(param, m, v, grad);
         if (t < 1) throw new IllegalArgumentException("adam_update: step t must be >= 1, got " + t);
         long n = Checks.sameAll("adam_update", param, m, v, grad);
-        kernels().adam_update(param.memory(), m.memory(), v.memory(), grad.memory(), n, lr, beta1, beta2, eps, t);
+        kernels().adam_update(param.memory(), m.memory(), v.memory(), grad.memory(), n, lr, beta1, beta2, eps, t,
+                MemorySegment.NULL);
+    }
+
+    /**
+     * adam_update with the learning rate and the bias corrections read from hyper (3) when the op runs:
+     * {lr, 1/(1 − beta1^t), 1/(1 − beta2^t)}, as {@link #adamHyper} gives them.
+     */
+    public final void adam_update(Tensor param, Tensor m, Tensor v, Tensor grad, Tensor hyper, float beta1,
+                                  float beta2, float eps) {
+        own(param, m, v, grad, hyper);
+        long n = Checks.sameAll("adam_update", param, m, v, grad);
+        Checks.shape("adam_update", "hyper", hyper, 3);
+        kernels().adam_update(param.memory(), m.memory(), v.memory(), grad.memory(), n, 0f, beta1, beta2, eps, 1,
+                hyper.memory());
+    }
+
+    /** Adam's bias corrections 1/(1 − beta^t) as native/adam.c computes them: in double, rounded to float. */
+    public static float[] adamCorrections(float beta1, float beta2, int t) {
+        return new float[] {(float) (1.0 / (1.0 - Math.pow(beta1, t))), (float) (1.0 / (1.0 - Math.pow(beta2, t)))};
+    }
+
+    /** {lr, 1/(1 − beta1^t), 1/(1 − beta2^t)}: the hyper tensor of step t. */
+    public static float[] adamHyper(float lr, float beta1, float beta2, int t) {
+        if (t < 1) throw new IllegalArgumentException("adam_update: step t must be >= 1, got " + t);
+        float[] c = adamCorrections(beta1, beta2, t);
+        return new float[] {lr, c[0], c[1]};
     }
 
     // ---- noise, from Philox 4x32-10 keyed by (seed, offset + element): same noise on every device ----
@@ -324,20 +521,36 @@ public abstract class Backend implements AutoCloseable {
     public final void noise_gaussian(Tensor out, Tensor inp, float sigma, long seed, long offset) {
         own(out, inp);
         long n = Checks.sameAll("noise_gaussian", inp, out);
-        kernels().noise_gaussian(out.memory(), inp.memory(), n, sigma, seed, offset);
+        kernels().noise_gaussian(out.memory(), inp.memory(), n, sigma, seed, offset, MemorySegment.NULL);
+    }
+
+    /** noise_gaussian with the offset read from offsetAt (see {@link #setLong}) when the op runs. */
+    public final void noise_gaussian(Tensor out, Tensor inp, float sigma, long seed, Tensor offsetAt) {
+        own(out, inp, offsetAt);
+        long n = Checks.sameAll("noise_gaussian", inp, out);
+        kernels().noise_gaussian(out.memory(), inp.memory(), n, sigma, seed, 0,
+                Checks.longSlot("noise_gaussian", offsetAt));
     }
 
     /** out = 0 with probability p/2, 1 with p/2, else inp. out may be inp. */
     public final void noise_salt_pepper(Tensor out, Tensor inp, float p, long seed, long offset) {
         own(out, inp);
         long n = Checks.sameAll("noise_salt_pepper", inp, out);
-        kernels().noise_salt_pepper(out.memory(), inp.memory(), n, p, seed, offset);
+        kernels().noise_salt_pepper(out.memory(), inp.memory(), n, p, seed, offset, MemorySegment.NULL);
+    }
+
+    /** noise_salt_pepper with the offset read from offsetAt (see {@link #setLong}) when the op runs. */
+    public final void noise_salt_pepper(Tensor out, Tensor inp, float p, long seed, Tensor offsetAt) {
+        own(out, inp, offsetAt);
+        long n = Checks.sameAll("noise_salt_pepper", inp, out);
+        kernels().noise_salt_pepper(out.memory(), inp.memory(), n, p, seed, 0,
+                Checks.longSlot("noise_salt_pepper", offsetAt));
     }
 
     /** out = standard normal draws. */
     public final void noise_normal(Tensor out, long seed, long offset) {
         own(out);
-        kernels().noise_normal(out.memory(), out.numel(), seed, offset);
+        kernels().noise_normal(out.memory(), out.numel(), seed, offset, MemorySegment.NULL);
     }
 
     // ---- device-resident data: batches gathered and losses totalled where the data lives ----

@@ -98,6 +98,14 @@ final class Checks {
         return new RowDims(n, Math.toIntExact(a.numel() / Math.max(1, n)));
     }
 
+    /** A 64-bit value in memory: a tensor of two floats' bytes, 8-byte aligned (see Backend.setLong). */
+    static java.lang.foreign.MemorySegment longSlot(String op, Tensor t) {
+        if (t.numel() != 2 || t.memory().address() % Long.BYTES != 0) {
+            throw bad(op, "offsetAt (two floats' bytes, 8-byte aligned, expected)", t);
+        }
+        return t.memory();
+    }
+
     /** All tensors the same shape as the first; returns its element count. */
     static long sameAll(String op, Tensor first, Tensor... rest) {
         for (Tensor t : rest) same(op, "operand", t, first);

@@ -130,8 +130,51 @@ public final class CpuBackend extends Backend {
     }
 
     @Override
-    public void synchronize() {
+    protected void setWord(MemorySegment dst, long index, int bits) {
+        dst.setAtIndex(ValueLayout.JAVA_INT, index, bits);
+    }
+
+    @Override
+    protected void finish() {
         // every CPU op has finished when it returns
+    }
+
+    /** Plain off-heap memory: every copy has finished when it returns. */
+    @Override
+    protected Staging newStaging(long count) {
+        Arena arena = Arena.ofShared();
+        MemorySegment memory = arena.allocate(count * Float.BYTES, 64);
+        return new Staging() {
+            @Override
+            public MemorySegment memory() {
+                return memory;
+            }
+
+            @Override
+            public boolean done() {
+                return true;
+            }
+
+            @Override
+            public void await() {
+                // copies are synchronous here
+            }
+
+            @Override
+            public void close() {
+                if (arena.scope().isAlive()) arena.close();
+            }
+        };
+    }
+
+    @Override
+    protected void uploadRaw(MemorySegment dst, Staging src, long srcOffset, long count) {
+        MemorySegment.copy(src.memory(), srcOffset * Float.BYTES, dst, 0, count * Float.BYTES);
+    }
+
+    @Override
+    protected void downloadRaw(Staging dst, long dstOffset, MemorySegment src, long count) {
+        MemorySegment.copy(src, 0, dst.memory(), dstOffset * Float.BYTES, count * Float.BYTES);
     }
 
     @Override

@@ -7,6 +7,10 @@ import java.lang.foreign.MemorySegment;
  * header allows NULL) and its sizes as named records. It trusts its arguments: {@link Backend}
  * checks every call once, before it gets here, so an implementation holds no checks of its own.
  *
+ * <p>Per-step values (a noise offset, Adam's learning rate and corrections) may come from memory:
+ * where the header has {@code offset_at} or {@code hyper}, a non-NULL segment replaces the by-value
+ * argument, so a step recorded once (a CUDA graph) reads each replay's values.
+ *
  * <p>Two implementations: {@link dev.denoise.ffm.DenoiseNative}, the FFM binding of libdenoise.so,
  * and the CUDA backend's table of kernel launches and cuDNN/cuBLAS calls. The semantics of each op
  * are written once, in native/denoise.h; the Javadoc of {@link Backend} repeats them for Java users.
@@ -57,7 +61,7 @@ public interface Kernels {
     void psnr_forward(MemorySegment psnr, MemorySegment pred, MemorySegment target, RowDims d);
 
     void reparam_forward(MemorySegment z, MemorySegment eps, MemorySegment mu, MemorySegment logvar, long n,
-                         long seed, long offset);
+                         long seed, long offset, MemorySegment offsetAt);
 
     void reparam_backward(MemorySegment dmu, MemorySegment dlogvar, MemorySegment dz, MemorySegment logvar,
                           MemorySegment eps, long n);
@@ -68,13 +72,15 @@ public interface Kernels {
                      float scale);
 
     void adam_update(MemorySegment param, MemorySegment m, MemorySegment v, MemorySegment grad, long n, float lr,
-                     float beta1, float beta2, float eps, int t);
+                     float beta1, float beta2, float eps, int t, MemorySegment hyper);
 
-    void noise_gaussian(MemorySegment out, MemorySegment inp, long n, float sigma, long seed, long offset);
+    void noise_gaussian(MemorySegment out, MemorySegment inp, long n, float sigma, long seed, long offset,
+                        MemorySegment offsetAt);
 
-    void noise_salt_pepper(MemorySegment out, MemorySegment inp, long n, float p, long seed, long offset);
+    void noise_salt_pepper(MemorySegment out, MemorySegment inp, long n, float p, long seed, long offset,
+                           MemorySegment offsetAt);
 
-    void noise_normal(MemorySegment out, long n, long seed, long offset);
+    void noise_normal(MemorySegment out, long n, long seed, long offset, MemorySegment offsetAt);
 
     /** batch: the gathered rows (B, D); rows: the data set's row count. */
     void gather_rows(MemorySegment out, MemorySegment inp, MemorySegment idx, RowDims batch, int rows);

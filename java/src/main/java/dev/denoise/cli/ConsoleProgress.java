@@ -46,7 +46,7 @@ final class ConsoleProgress implements TrainListener {
     public void batchDone(int imagesDone, double runningLoss) {
         if (pb == null) return;
         pb.stepTo(imagesDone);
-        pb.setExtraMessage(String.format("loss %.4f", runningLoss));
+        if (!Double.isNaN(runningLoss)) pb.setExtraMessage(String.format("loss %.4f", runningLoss));
     }
 
     @Override

@@ -78,7 +78,7 @@ final class Options {
     static final class Recipe {
         static final int MAX_BATCH = 65_536;
 
-        @Option(names = "--batch", paramLabel = "N", description = "Batch size. Default: 32 for skip, 128 for the others.")
+        @Option(names = "--batch", paramLabel = "N", description = "Batch size. Default: 16 for skip, 128 for the others.")
         Integer batch;
 
         @Option(names = "--lr", paramLabel = "LR",

@@ -2,8 +2,8 @@ package dev.denoise.cuda;
 
 import dev.denoise.backend.Backend;
 import dev.denoise.backend.BackendUnavailableException;
-import dev.denoise.backend.Kernels;
 import dev.denoise.backend.Device;
+import dev.denoise.backend.Kernels;
 import dev.denoise.backend.Tensor;
 import dev.denoise.ffm.Cublas;
 import dev.denoise.ffm.Cudnn;
@@ -80,6 +80,9 @@ public final class CudaBackend extends Backend {
     private Driver.DevicePointer cublasWorkspace;
     private Convolutions convolutions;
     private List<Block> heldByCapture; // non-null while a graph is being captured
+    private final List<CudaStaging> stagings = new ArrayList<>(); // freed with the context if still open
+    private final List<Driver.DevicePointer> retired = new ArrayList<>(); // may be read by a live graph
+    private long captures;
     private CudaProbe info;
     private CudaKernels kernels;
 
@@ -103,23 +106,69 @@ public final class CudaBackend extends Backend {
     }
 
     /**
-     * Whether the GPU backend can run here, and on what; tried once per JVM (a full open and close).
-     * Never throws: every failure, including a missing libcuda.so.1 or JCuda native library, becomes
-     * the reason of an unavailable probe.
+     * Whether the GPU backend can run here, and on what; tried once per JVM, without a CUDA context or
+     * a cuBLAS or cuDNN handle (see {@link #probeNow}). Never throws: every failure, including a missing
+     * libcuda.so.1 or JCuda native library, becomes the reason of an unavailable probe.
      */
     public static synchronized CudaProbe probe() {
         if (probe == null) probe = probeNow();
         return probe;
     }
 
+    /**
+     * The checks {@link #open} makes before it creates anything, in its order and with its reasons
+     * (driver, kernels in the jar, cuBLAS and cuDNN loaded with every symbol bound), then what can be
+     * read without a context: cuInit, the device count, device 0's name and compute capability, the
+     * driver's CUDA version, and the library versions from cublasGetProperty and cudnnGetVersion. So a
+     * process that probes and then opens starts CUDA, cuBLAS and cuDNN once, in open; what only a
+     * context can tell (the kernels load on this GPU, memory suffices) open reports, and Backends'
+     * "auto" falls back to the CPU on it.
+     */
     private static CudaProbe probeNow() {
-        try (CudaBackend b = open()) {
-            return b.info;
+        try {
+            loadDriver();
+            fatbin(); // only whether the jar has kernels; open reads them again for the module
+            Cublas.require();
+            Cudnn.require();
+            return deviceInfo(Options.DEFAULT.device());
         } catch (BackendUnavailableException e) {
             return CudaProbe.unavailable(e.getMessage());
         } catch (RuntimeException | LinkageError e) {
             return CudaProbe.unavailable(e.getClass().getSimpleName() + ": " + firstLine(e));
         }
+    }
+
+    /** The device and versions of a probe, from driver and library queries that need no context. */
+    private static CudaProbe deviceInfo(int ordinal) {
+        try {
+            int[] count = {0};
+            Driver.check(JCudaDriver.cuDeviceGetCount(count), "cuDeviceGetCount");
+            if (ordinal >= count[0]) {
+                throw new BackendUnavailableException("no CUDA device " + ordinal + " (" + count[0] + " found)");
+            }
+            CUdevice device = new CUdevice();
+            Driver.check(JCudaDriver.cuDeviceGet(device, ordinal), "cuDeviceGet");
+            byte[] name = new byte[256];
+            Driver.check(JCudaDriver.cuDeviceGetName(name, name.length, device), "cuDeviceGetName");
+            int len = 0;
+            while (len < name.length && name[len] != 0) len++;
+            int[] driver = {0};
+            Driver.check(JCudaDriver.cuDriverGetVersion(driver), "cuDriverGetVersion");
+            return new CudaProbe(true, null, new String(name, 0, len, StandardCharsets.UTF_8),
+                    deviceAttribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) * 10
+                            + deviceAttribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR),
+                    driver[0], Cublas.libraryVersion(), Cudnn.cudnnGetVersion());
+        } catch (BackendUnavailableException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new BackendUnavailableException("cannot start CUDA: " + firstLine(e), e); // as open words it
+        }
+    }
+
+    private static int deviceAttribute(CUdevice device, int attribute) {
+        int[] v = {0};
+        Driver.check(JCudaDriver.cuDeviceGetAttribute(v, attribute, device), "cuDeviceGetAttribute");
+        return v[0];
     }
 
     private static boolean driverLoaded;
@@ -339,7 +388,7 @@ public final class CudaBackend extends Backend {
     @Override
     protected void copyIn(MemorySegment dst, float[] src, int srcOffset, int count) {
         enter();
-        synchronize(); // a plain copy from Java memory: let queued ops that read dst finish first
+        finish(); // a plain copy from Java memory: let queued ops that read dst finish first
         Driver.check(JCudaDriver.cuMemcpyHtoD(Driver.DevicePointer.of(dst),
                 Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES), (long) count * Float.BYTES), "cuMemcpyHtoD");
     }
@@ -347,7 +396,7 @@ public final class CudaBackend extends Backend {
     @Override
     protected void copyOut(MemorySegment src, float[] dst, int count) {
         enter();
-        synchronize();
+        finish();
         Driver.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), Driver.DevicePointer.of(src), (long) count * Float.BYTES),
                 "cuMemcpyDtoH");
     }
@@ -366,16 +415,105 @@ public final class CudaBackend extends Backend {
                 stream), "cuMemsetD32Async");
     }
 
+    /** One 32-bit memset queued on the stream: a per-step value written without a host round trip. */
     @Override
-    public void synchronize() {
+    protected void setWord(MemorySegment dst, long index, int bits) {
+        enter();
+        Driver.check(JCudaDriver.cuMemsetD32Async(Driver.DevicePointer.at(dst.address() + index * Integer.BYTES), bits, 1,
+                stream), "cuMemsetD32Async");
+    }
+
+    @Override
+    protected void finish() {
         enter();
         Driver.check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
+    }
+
+    // ---- staged copies: page-locked host memory, asynchronous on the stream ----
+
+    @Override
+    protected Staging newStaging(long count) {
+        enter();
+        CudaStaging s = new CudaStaging(this, count);
+        stagings.add(s);
+        return s;
+    }
+
+    void forget(CudaStaging s) {
+        stagings.remove(s);
+    }
+
+    @Override
+    protected void uploadRaw(MemorySegment dst, Staging src, long srcOffset, long count) {
+        enter();
+        CudaStaging s = (CudaStaging) src;
+        Driver.check(JCudaDriver.cuMemcpyHtoDAsync(Driver.DevicePointer.of(dst), s.pointer(srcOffset * Float.BYTES),
+                count * Float.BYTES, stream), "cuMemcpyHtoDAsync");
+        s.recordOn(stream);
+    }
+
+    @Override
+    protected void downloadRaw(Staging dst, long dstOffset, MemorySegment src, long count) {
+        enter();
+        CudaStaging s = (CudaStaging) dst;
+        Driver.check(JCudaDriver.cuMemcpyDtoHAsync(s.pointer(dstOffset * Float.BYTES), Driver.DevicePointer.of(src),
+                count * Float.BYTES, stream), "cuMemcpyDtoHAsync");
+        s.recordOn(stream);
+    }
+
+    // ---- steps recorded once: CUDA graphs ----
+
+    /** -Ddenoise.cuda.graphs=false runs every step eagerly (to tell a graph fault from an op fault). */
+    static boolean graphsEnabled() {
+        return !"false".equalsIgnoreCase(System.getProperty("denoise.cuda.graphs", "true"));
+    }
+
+    /**
+     * The first run is eager, so cuDNN chooses its algorithms and every workspace reaches its size
+     * outside capture; the second captures the step into a CUDA graph and launches it; later runs
+     * launch the graph: one call instead of dozens of launches and cuDNN/cuBLAS calls.
+     */
+    @Override
+    public Replay replayable(Runnable step) {
+        if (!graphsEnabled()) return super.replayable(step);
+        return new Replay() {
+            private int runs;
+            private CudaGraph graph;
+
+            @Override
+            public void run() {
+                if (graph != null) {
+                    graph.launch();
+                } else if (runs++ == 0) {
+                    step.run();
+                } else {
+                    graph = captureGraph(step);
+                    graph.launch();
+                }
+            }
+
+            @Override
+            public void close() {
+                if (graph != null) graph.close();
+                graph = null;
+            }
+        };
     }
 
     // ---- CUDA graphs ----
 
     boolean capturing() {
         return heldByCapture != null;
+    }
+
+    /** Graphs captured so far: a block allocated before the last capture may be in a graph. */
+    long captures() {
+        return captures;
+    }
+
+    /** A block a captured graph may still point at: kept until the backend closes instead of freed. */
+    void retire(Driver.DevicePointer p) {
+        retired.add(p);
     }
 
     /**
@@ -391,6 +529,7 @@ public final class CudaBackend extends Backend {
                 "cuStreamBeginCapture");
         List<Block> held = new ArrayList<>();
         heldByCapture = held;
+        captures++;
         CUgraph graph = new CUgraph();
         try {
             step.run();
@@ -426,11 +565,14 @@ public final class CudaBackend extends Backend {
         if (contextRetained) {
             run(errors, this::makeCurrent);
             if (streamCreated) run(errors, () -> Driver.check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize"));
+            for (CudaStaging s : List.copyOf(stagings)) run(errors, s::close);
+            if (kernels != null) run(errors, kernels::close);
             if (convolutions != null) run(errors, convolutions::close);
             if (cudnn != null) run(errors, () -> Cudnn.cudnnDestroy(cudnn));
             if (cublas != null) run(errors, () -> Cublas.cublasDestroy_v2(cublas));
             if (cublasWorkspace != null) run(errors, () -> free(cublasWorkspace));
             for (Driver.DevicePointer p : blocks) run(errors, () -> free(p));
+            for (Driver.DevicePointer p : retired) run(errors, () -> free(p));
             if (moduleLoaded) run(errors, () -> Driver.check(JCudaDriver.cuModuleUnload(module), "cuModuleUnload"));
             if (streamCreated) run(errors, () -> Driver.check(JCudaDriver.cuStreamDestroy(stream), "cuStreamDestroy"));
             run(errors, () -> Driver.check(JCudaDriver.cuDevicePrimaryCtxRelease(device), "cuDevicePrimaryCtxRelease"));

@@ -11,11 +11,12 @@ import java.util.List;
  * dozens of kernel launches and cuDNN/cuBLAS calls is paid once, at capture. Made by
  * {@link CudaBackend#captureGraph}.
  *
- * <p>A replay repeats the captured work exactly: same device addresses, same scalar arguments. Any
- * value that changes from step to step (an Adam step number, a noise seed or offset, a batch's
- * host data) must therefore live in device memory written before {@link #launch()}, or its op
- * must stay outside the graph: noise and Adam, for example, are cheap single launches best queued
- * eagerly around the replay of forward and backward. close is idempotent; launch after close throws.
+ * <p>A replay repeats the captured work exactly: same device addresses, same scalar arguments. A
+ * value that changes from step to step (Adam's rate and corrections, a noise or sampling offset)
+ * therefore reaches the ops through device memory written before {@link #launch()}
+ * ({@link dev.denoise.backend.Backend#set}, {@link dev.denoise.backend.Backend#setLong}); the
+ * training step is built that way, and {@link CudaBackend#replayable} records it.
+ * close is idempotent; launch after close throws.
  */
 public final class CudaGraph implements AutoCloseable {
     private final CudaBackend backend;

@@ -1,13 +1,13 @@
 package dev.denoise.cuda;
 
 import dev.denoise.backend.Abi;
+import dev.denoise.backend.Backend;
 import dev.denoise.backend.ChannelDims;
 import dev.denoise.backend.ConvDims;
 import dev.denoise.backend.GemmDims;
 import dev.denoise.backend.ImageDims;
 import dev.denoise.backend.Kernels;
 import dev.denoise.backend.RowDims;
-import dev.denoise.backend.Tensor;
 import dev.denoise.ffm.Cublas;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
@@ -26,7 +26,8 @@ import java.util.Map;
 final class CudaKernels implements Kernels {
     /** Every kernel launched here; all are looked up when the backend opens, so a stale fatbin fails early. */
     static final java.util.List<String> NAMES = java.util.List.of("bias_act_forward", "bias_act_backward",
-            "bias_act_backward_dbias", "maxpool2d_forward", "maxpool2d_backward", "maxpool2d_relu_backward",
+            "bias_act_backward_dbias_partial", "bias_act_backward_dbias", "maxpool2d_forward", "maxpool2d_backward",
+            "maxpool2d_relu_backward",
             "upsample2d_forward", "upsample2d_backward", "add", "sigmoid_bce_forward", "sigmoid_bce_backward",
             "mse_forward", "mse_backward", "psnr_forward", "reparam_forward", "reparam_backward", "kl_forward",
             "kl_backward", "adam_update", "noise_gaussian", "noise_salt_pepper", "noise_normal", "sum_scaled",
@@ -38,6 +39,8 @@ final class CudaKernels implements Kernels {
     private final int maxBlocks;
     private final MemorySegment cublas;
     private final Convolutions convolutions;
+    private final Scratch upsampleScratch;
+    private final Scratch dbiasPartials;
 
     CudaKernels(CudaBackend backend, Driver.Stream stream, Map<String, CUfunction> functions, int maxBlocks,
                 MemorySegment cublas, Convolutions convolutions) {
@@ -47,6 +50,14 @@ final class CudaKernels implements Kernels {
         this.maxBlocks = maxBlocks;
         this.cublas = cublas;
         this.convolutions = convolutions;
+        this.upsampleScratch = new Scratch(backend, "upsample2d_conv2d_backward_data");
+        this.dbiasPartials = new Scratch(backend, "the bias gradient's channel sums");
+    }
+
+    /** Frees the scratch the table keeps; idempotent. */
+    void close() {
+        upsampleScratch.close();
+        dbiasPartials.close();
     }
 
     // ---- launches ----
@@ -93,12 +104,38 @@ final class CudaKernels implements Kernels {
         launch("bias_act_forward", d.numel(), out, inp, bias, d.n(), d.c(), d.hw(), act);
     }
 
-    /** The element-wise kernel, then the deterministic per-channel sum for dbias (one block per channel). */
+    /** The element-wise kernel, then the deterministic per-channel sums for dbias ({@link #channelSums}). */
     @Override
     public void bias_act_backward(MemorySegment dinp, MemorySegment dbias, MemorySegment dout, MemorySegment out,
                                   ChannelDims d, int act) {
         launch("bias_act_backward", d.numel(), dinp, dout, out, d.n(), d.c(), d.hw(), act);
-        if (!dbias.equals(MemorySegment.NULL)) launchGrid("bias_act_backward_dbias", d.c(), dbias, dinp, d.n(), d.c(), d.hw());
+        if (!dbias.equals(MemorySegment.NULL)) channelSums(dbias, dinp, d.n(), d.c(), d.hw());
+    }
+
+    /** Values of one channel that a dbias block sums at least (16 a thread), and the most blocks per channel. */
+    private static final int DBIAS_SLICE = 4096, DBIAS_MAX_SLICES = 256;
+
+    /**
+     * How many blocks sum one channel of n planes of hw values: from the shapes alone, never from the
+     * device, so the sums have the same bits on every GPU. At most 256 slices keep the partials at
+     * 2 KiB a channel: the scratch's first MiB serves any layer up to 512 channels.
+     */
+    static int dbiasSlices(int n, int hw) {
+        long values = (long) n * hw;
+        return (int) Math.max(1, Math.min(DBIAS_MAX_SLICES, (values + DBIAS_SLICE - 1) / DBIAS_SLICE));
+    }
+
+    /**
+     * dbias (c) = the sums over n and hw of g (n, c, hw), the two passes of cuda/bias_act.cu: slices of
+     * each channel into double partials, then each channel's partials added in order. The partials live
+     * in scratch kept between calls, so a recorded step allocates nothing (it grows only outside capture).
+     */
+    private void channelSums(MemorySegment dbias, MemorySegment g, int n, int c, int hw) {
+        if (c == 0) return;
+        int slices = dbiasSlices(n, hw);
+        MemorySegment partials = dbiasPartials.get((long) slices * c * Double.BYTES);
+        launchGrid("bias_act_backward_dbias_partial", Math.multiplyExact(slices, c), partials, g, n, c, hw, slices);
+        launch("bias_act_backward_dbias", c, dbias, partials, c, slices);
     }
 
     // ---- conv2d: cuDNN, then the bias_act kernel; cuDNN rejects empty dimensions, whose sums are 0 ----
@@ -126,14 +163,16 @@ final class CudaKernels implements Kernels {
         }
     }
 
-    /** cuDNN's backward data into a full-size temporary, then the upsample2d_backward kernel. */
+    /**
+     * cuDNN's backward data into a full-size gradient, then the upsample2d_backward kernel. The
+     * full-size gradient lives in scratch kept between calls, so a recorded step allocates nothing.
+     */
     @Override
     public void upsample2d_conv2d_backward_data(MemorySegment dinp, MemorySegment dout, MemorySegment weight,
                                                 ConvDims d) {
-        try (Tensor full = backend.allocate(d.n(), d.c(), d.h(), d.w())) {
-            conv2d_backward_data(full.memory(), dout, weight, d);
-            upsample2d_backward(dinp, full.memory(), new ImageDims(d.n(), d.c(), d.h() / 2, d.w() / 2));
-        }
+        MemorySegment full = upsampleScratch.get((long) d.n() * d.c() * d.h() * d.w() * Float.BYTES);
+        conv2d_backward_data(full, dout, weight, d);
+        upsample2d_backward(dinp, full, new ImageDims(d.n(), d.c(), d.h() / 2, d.w() / 2));
     }
 
     @Override
@@ -145,10 +184,10 @@ final class CudaKernels implements Kernels {
         }
     }
 
-    /** dbias = channel sums of dout: the deterministic bias_act_backward_dbias kernel of cuda/bias_act.cu. */
+    /** dbias = channel sums of dout: the deterministic two-pass sum of cuda/bias_act.cu ({@link #channelSums}). */
     @Override
     public void conv2d_backward_bias(MemorySegment dbias, MemorySegment dout, ImageDims d) {
-        launchGrid("bias_act_backward_dbias", d.c(), dbias, dout, d.n(), d.c(), Math.multiplyExact(d.h(), d.w()));
+        channelSums(dbias, dout, d.n(), d.c(), Math.multiplyExact(d.h(), d.w()));
     }
 
     // ---- pool / upsample ----
@@ -167,9 +206,7 @@ final class CudaKernels implements Kernels {
     public void maxpool2d_relu_backward(MemorySegment dinp, MemorySegment dbias, MemorySegment dout, MemorySegment dskip,
                                         MemorySegment inp, ImageDims d) {
         launch("maxpool2d_relu_backward", d.numel(), dinp, dout, dskip, inp, d.n(), d.c(), d.h(), d.w());
-        if (!dbias.equals(MemorySegment.NULL)) {
-            launchGrid("bias_act_backward_dbias", d.c(), dbias, dinp, d.n(), d.c(), Math.multiplyExact(d.h(), d.w()));
-        }
+        if (!dbias.equals(MemorySegment.NULL)) channelSums(dbias, dinp, d.n(), d.c(), Math.multiplyExact(d.h(), d.w()));
     }
 
     @Override
@@ -219,8 +256,8 @@ final class CudaKernels implements Kernels {
 
     @Override
     public void reparam_forward(MemorySegment z, MemorySegment eps, MemorySegment mu, MemorySegment logvar, long n,
-                                long seed, long offset) {
-        launch("reparam_forward", n, z, eps, mu, logvar, n, seed, offset);
+                                long seed, long offset, MemorySegment offsetAt) {
+        launch("reparam_forward", n, z, eps, mu, logvar, n, seed, offset, offsetAt);
     }
 
     @Override
@@ -242,33 +279,30 @@ final class CudaKernels implements Kernels {
 
     // ---- Adam ----
 
-    /** Bias corrections as native/adam.c computes them: in double, then rounded to float. */
-    static float[] adamCorrections(float beta1, float beta2, int t) {
-        return new float[] {(float) (1.0 / (1.0 - Math.pow(beta1, t))), (float) (1.0 / (1.0 - Math.pow(beta2, t)))};
-    }
-
     @Override
     public void adam_update(MemorySegment param, MemorySegment m, MemorySegment v, MemorySegment grad, long n, float lr,
-                            float beta1, float beta2, float eps, int t) {
-        float[] c = adamCorrections(beta1, beta2, t);
-        launch("adam_update", n, param, m, v, grad, n, lr, beta1, beta2, eps, c[0], c[1]);
+                            float beta1, float beta2, float eps, int t, MemorySegment hyper) {
+        float[] c = Backend.adamCorrections(beta1, beta2, t); // unused when hyper holds them
+        launch("adam_update", n, param, m, v, grad, n, lr, beta1, beta2, eps, c[0], c[1], hyper);
     }
 
     // ---- noise (cuda/noise.cu) ----
 
     @Override
-    public void noise_gaussian(MemorySegment out, MemorySegment inp, long n, float sigma, long seed, long offset) {
-        launch("noise_gaussian", n, out, inp, n, sigma, seed, offset);
+    public void noise_gaussian(MemorySegment out, MemorySegment inp, long n, float sigma, long seed, long offset,
+                               MemorySegment offsetAt) {
+        launch("noise_gaussian", n, out, inp, n, sigma, seed, offset, offsetAt);
     }
 
     @Override
-    public void noise_salt_pepper(MemorySegment out, MemorySegment inp, long n, float p, long seed, long offset) {
-        launch("noise_salt_pepper", n, out, inp, n, p, seed, offset);
+    public void noise_salt_pepper(MemorySegment out, MemorySegment inp, long n, float p, long seed, long offset,
+                                  MemorySegment offsetAt) {
+        launch("noise_salt_pepper", n, out, inp, n, p, seed, offset, offsetAt);
     }
 
     @Override
-    public void noise_normal(MemorySegment out, long n, long seed, long offset) {
-        launch("noise_normal", n, out, n, seed, offset);
+    public void noise_normal(MemorySegment out, long n, long seed, long offset, MemorySegment offsetAt) {
+        launch("noise_normal", n, out, n, seed, offset, offsetAt);
     }
 
     // ---- device-resident data ----

@@ -1,6 +1,7 @@
 package dev.denoise.cuda;
 
 import dev.denoise.ffm.CudaException;
+import jcuda.Pointer;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
@@ -43,6 +44,13 @@ final class Driver {
             return new DevicePointer(deviceMemory.address());
         }
 
+        long address() {
+            return getNativePointer() + getByteOffset();
+        }
+    }
+
+    /** Page-locked host memory from cuMemAllocHost, whose raw address Java can read. */
+    static final class HostPointer extends Pointer {
         long address() {
             return getNativePointer() + getByteOffset();
         }

@@ -33,6 +33,8 @@ public final class Cublas {
     public static final int CUBLAS_OP_N = 0, CUBLAS_OP_T = 1;
     /** cublasMath_t: plain fp32 FMA; TF32 tensor cores (about 10 mantissa bits in the products). */
     public static final int CUBLAS_DEFAULT_MATH = 0, CUBLAS_TF32_TENSOR_OP_MATH = 3;
+    /** libraryPropertyType (library_types.h), the parts of a version that cublasGetProperty reports. */
+    public static final int MAJOR_VERSION = 0, MINOR_VERSION = 1, PATCH_LEVEL = 2;
 
     private static final NativeBinding LIB = NativeBinding.open("cuBLAS", () -> CudaLibraries.load().cublas(), null);
 
@@ -42,6 +44,7 @@ public final class Cublas {
     private static final MethodHandle cublasSetMathMode$mh = LIB.status("cublasSetMathMode", ADDRESS, JAVA_INT);
     private static final MethodHandle cublasSetWorkspace_v2$mh = LIB.status("cublasSetWorkspace_v2", ADDRESS, ADDRESS, JAVA_LONG);
     private static final MethodHandle cublasGetVersion_v2$mh = LIB.status("cublasGetVersion_v2", ADDRESS, ADDRESS);
+    private static final MethodHandle cublasGetProperty$mh = LIB.status("cublasGetProperty", JAVA_INT, ADDRESS);
     private static final MethodHandle cublasSgemm_v2$mh = LIB.status("cublasSgemm_v2", ADDRESS, JAVA_INT, JAVA_INT,
             JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT);
 
@@ -115,6 +118,23 @@ public final class Cublas {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    /** One part of the loaded library's version (type: a libraryPropertyType); needs no handle and no CUDA context. */
+    public static int cublasGetProperty(int type) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_INT);
+            check((int) cublasGetProperty$mh.invokeExact(type, out), "cublasGetProperty");
+            return out.get(JAVA_INT, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** The loaded library's version as {@link #cublasGetVersion_v2} gives it (e.g. 130100), without a handle. */
+    public static int libraryVersion() {
+        return cublasGetProperty(MAJOR_VERSION) * 10000 + cublasGetProperty(MINOR_VERSION) * 100
+                + cublasGetProperty(PATCH_LEVEL);
     }
 
     /**

@@ -342,12 +342,13 @@ public final class DenoiseNative implements Kernels {
     }
 
     private static final MethodHandle reparam_forward$mh = LIB.status("reparam_forward", ADDRESS, ADDRESS, ADDRESS,
-            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+            ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS);
     @Override
     public void reparam_forward(MemorySegment z, MemorySegment eps, MemorySegment mu, MemorySegment logvar, long n,
-                                long seed, long offset) {
+                                long seed, long offset, MemorySegment offsetAt) {
         try {
-            check((int) reparam_forward$mh.invokeExact(z, eps, mu, logvar, n, seed, offset), "reparam_forward", n);
+            check((int) reparam_forward$mh.invokeExact(z, eps, mu, logvar, n, seed, offset, offsetAt), "reparam_forward",
+                    n);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -389,45 +390,48 @@ public final class DenoiseNative implements Kernels {
     }
 
     private static final MethodHandle adam_update$mh = LIB.status("adam_update", ADDRESS, ADDRESS, ADDRESS, ADDRESS,
-            JAVA_LONG, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_INT);
+            JAVA_LONG, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_INT, ADDRESS);
     @Override
     public void adam_update(MemorySegment param, MemorySegment m, MemorySegment v, MemorySegment grad, long n, float lr,
-                            float beta1, float beta2, float eps, int t) {
+                            float beta1, float beta2, float eps, int t, MemorySegment hyper) {
         try {
-            check((int) adam_update$mh.invokeExact(param, m, v, grad, n, lr, beta1, beta2, eps, t), "adam_update", n);
+            check((int) adam_update$mh.invokeExact(param, m, v, grad, n, lr, beta1, beta2, eps, t, hyper), "adam_update",
+                    n);
         } catch (Throwable e) {
             throw rethrow(e);
         }
     }
 
     private static final MethodHandle noise_gaussian$mh = LIB.status("noise_gaussian", ADDRESS, ADDRESS, JAVA_LONG,
-            JAVA_FLOAT, JAVA_LONG, JAVA_LONG);
+            JAVA_FLOAT, JAVA_LONG, JAVA_LONG, ADDRESS);
     @Override
-    public void noise_gaussian(MemorySegment out, MemorySegment inp, long n, float sigma, long seed, long offset) {
+    public void noise_gaussian(MemorySegment out, MemorySegment inp, long n, float sigma, long seed, long offset,
+                               MemorySegment offsetAt) {
         try {
-            check((int) noise_gaussian$mh.invokeExact(out, inp, n, sigma, seed, offset), "noise_gaussian", n);
+            check((int) noise_gaussian$mh.invokeExact(out, inp, n, sigma, seed, offset, offsetAt), "noise_gaussian", n);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
     private static final MethodHandle noise_salt_pepper$mh = LIB.status("noise_salt_pepper", ADDRESS, ADDRESS,
-            JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG);
+            JAVA_LONG, JAVA_FLOAT, JAVA_LONG, JAVA_LONG, ADDRESS);
     @Override
-    public void noise_salt_pepper(MemorySegment out, MemorySegment inp, long n, float p, long seed, long offset) {
+    public void noise_salt_pepper(MemorySegment out, MemorySegment inp, long n, float p, long seed, long offset,
+                                  MemorySegment offsetAt) {
         try {
-            check((int) noise_salt_pepper$mh.invokeExact(out, inp, n, p, seed, offset), "noise_salt_pepper", n);
+            check((int) noise_salt_pepper$mh.invokeExact(out, inp, n, p, seed, offset, offsetAt), "noise_salt_pepper", n);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
     private static final MethodHandle noise_normal$mh = LIB.status("noise_normal", ADDRESS, JAVA_LONG, JAVA_LONG,
-            JAVA_LONG);
+            JAVA_LONG, ADDRESS);
     @Override
-    public void noise_normal(MemorySegment out, long n, long seed, long offset) {
+    public void noise_normal(MemorySegment out, long n, long seed, long offset, MemorySegment offsetAt) {
         try {
-            check((int) noise_normal$mh.invokeExact(out, n, seed, offset), "noise_normal", n);
+            check((int) noise_normal$mh.invokeExact(out, n, seed, offset, offsetAt), "noise_normal", n);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -71,8 +71,7 @@ public final class VariationalAutoencoder extends Autoencoder {
         if (training) {
             Tensor zb = z.rows(0, n);
             epsB = eps.rows(0, n);
-            backend.reparam_forward(zb, epsB, muB, logvarB, samplingSeed, draws);
-            draws += zb.numel();
+            backend.reparam_forward(zb, epsB, muB, logvarB, samplingSeed, stepOffset()); // prepareSampling's offset
             code = zb;
         }
         return decode(code);
@@ -83,15 +82,23 @@ public final class VariationalAutoencoder extends Autoencoder {
         return d2.forward(d1.forward(code)).view(n, config.channels(), config.height(), config.width());
     }
 
+    /** The ε of the coming step start where the last one ended: offset in memory, so a replayed step reads it. */
     @Override
-    protected double lossAndGradient(Tensor logits, Tensor clean, Tensor loss, Tensor dlogits) {
+    protected void prepareSampling(int n) {
+        backend.setLong(stepOffset(), draws);
+        draws += (long) n * config.latent();
+    }
+
+    /** Per image: summed BCE + KL; lossSum gains both sums over the batch. */
+    @Override
+    protected void lossAndGradient(Tensor logits, Tensor clean, Tensor loss, Tensor dlogits, Tensor lossSum) {
         int n = logits.dim(0);
         backend.sigmoid_bce_forward(loss, logits, clean);
         backend.sigmoid_bce_backward(dlogits, logits, clean, 1f / n);
-        double bce = sumLoss(loss);
+        backend.sum_scaled(lossSum, loss, 1f, true);
         Tensor klb = kl.rows(0, n);
         backend.kl_forward(klb, muB, logvarB);
-        return (bce + sumLoss(klb)) / n;
+        backend.sum_scaled(lossSum, klb, 1f, true);
     }
 
     @Override

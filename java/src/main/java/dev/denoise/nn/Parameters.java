@@ -108,10 +108,26 @@ public final class Parameters implements AutoCloseable {
         step = 0;
     }
 
+    static final float BETA1 = 0.9f, BETA2 = 0.999f, EPS = 1e-8f;
+
     /** One bias-corrected Adam step over every parameter. */
     public void adamStep(float lr) {
         step++;
-        backend.adam_update(values, m, v, grads, lr, 0.9f, 0.999f, 1e-8f, step);
+        backend.adam_update(values, m, v, grads, lr, BETA1, BETA2, EPS, step);
+    }
+
+    /**
+     * The host half of an Adam step: counts it and writes {lr, 1/(1 − β1^t), 1/(1 − β2^t)} into hyper
+     * (3) in stream order, for {@link #adamStepFrom} to read when it runs.
+     */
+    public void prepareAdamStep(Tensor hyper, float lr) {
+        step++;
+        backend.set(hyper, Backend.adamHyper(lr, BETA1, BETA2, step));
+    }
+
+    /** The device half: the Adam update with its learning rate and corrections read from hyper. */
+    public void adamStepFrom(Tensor hyper) {
+        backend.adam_update(values, m, v, grads, hyper, BETA1, BETA2, EPS);
     }
 
     /** Copies every value, gradient-free, into a host array (for saving). */

@@ -50,6 +50,19 @@ public record Noise(Kind kind, float level) {
         return new Noise(kind, level);
     }
 
+    /**
+     * out = noisy version of clean, element i drawn at (seed, offset + i) with the offset read from
+     * offsetAt (see {@link Backend#setLong}) when the op runs: a step recorded once reads each
+     * replay's offset.
+     */
+    public void apply(Backend b, Tensor out, Tensor clean, long seed, Tensor offsetAt) {
+        if (kind == Kind.GAUSSIAN) {
+            b.noise_gaussian(out, clean, level, seed, offsetAt);
+        } else {
+            b.noise_salt_pepper(out, clean, level, seed, offsetAt);
+        }
+    }
+
     /** out = noisy version of clean, element i drawn at (seed, offset + i). */
     public void apply(Backend b, Tensor out, Tensor clean, long seed, long offset) {
         if (kind == Kind.GAUSSIAN) {

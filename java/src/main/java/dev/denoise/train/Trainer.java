@@ -10,7 +10,9 @@ import dev.denoise.model.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -69,8 +71,29 @@ public final class Trainer {
     }
 
     /**
+     * How often the host looks at the running loss: it queues a copy of the device's total and
+     * takes the previous one if it has landed, so it never waits for the device mid-epoch.
+     */
+    static final long PROGRESS_NANOS = 500_000_000L;
+
+    private long progressNanos = PROGRESS_NANOS;
+
+    /** Another interval between looks at the running loss (tests: a very long one gives epoch ends only). */
+    public Trainer progressEvery(long nanos) {
+        if (nanos < 0) throw new IllegalArgumentException("progress interval " + nanos + " ns");
+        this.progressNanos = nanos;
+        return this;
+    }
+
+    /**
      * Trains from scratch, or, when resume is set and the checkpoint exists, from where it ends.
      * Returns the full history (resumed epochs included).
+     *
+     * <p>Shaped for a device: the training images live on the backend (uploaded once, or once per
+     * epoch for patches, in one copy), each epoch uploads only its order, a step gathers its batch
+     * and draws its noise there, and its loss is added into a device total that the host reads at
+     * progress points and at the epoch's end. Per-step values (the noise offset, Adam's rate) reach
+     * the step through memory, so a GPU records each batch shape's step once and replays it.
      */
     public List<EpochRecord> run(boolean resume) {
         int start = 0;
@@ -87,44 +110,59 @@ public final class Trainer {
         int bs = Math.min(cfg.batch(), model.maxBatch());
         int c = model.config().channels(), h = model.config().height(), w = model.config().width();
         int d = c * h * w, n = train.count();
-        float[] host = new float[bs * d];
-        try (Tensor clean = b.allocate(bs, c, h, w); Tensor noisy = b.allocate(bs, c, h, w);
+        long seed = noiseSeed(cfg.seed());
+        Map<Integer, Backend.Replay> steps = new HashMap<>();
+        try (Tensor data = b.allocate(n, c, h, w); Tensor order = b.allocate(n);
+             Tensor clean = b.allocate(bs, c, h, w); Tensor noisy = b.allocate(bs, c, h, w);
+             Tensor noiseOffset = b.allocate(2); Tensor lossSum = b.allocate(1);
+             Backend.Staging lossCopy = b.staging(1);
              Validation validation = val == null || val.count() == 0 ? null : new Validation(model, val, cfg.noise())) {
-            for (int epoch = start; epoch < cfg.epochs(); epoch++) {
-                listener.epochStarted(epoch + 1, cfg.epochs(), n);
-                long t0 = System.nanoTime();
-                Dataset images = train.epoch(epoch);
-                int[] order = permutation(n, mix(cfg.seed(), epoch + 1));
-                double lossSum = 0;
-                for (int s = 0; s < n; s += bs) {
-                    int m = Math.min(bs, n - s);
-                    gather(images, order, s, m, host);
-                    Tensor cb = m == bs ? clean : clean.rows(0, m), nb = m == bs ? noisy : noisy.rows(0, m);
-                    b.write(cb, host);
-                    cfg.noise().apply(b, nb, cb, noiseSeed(cfg.seed()), ((long) epoch * n + s) * d);
-                    double progress = ((double) epoch * n + s) / ((double) cfg.epochs() * n);
-                    double loss = model.trainStep(nb, cb, cfg.lrAt(progress));
-                    if (!Double.isFinite(loss)) {
-                        throw new TrainingDivergedException("training diverged: loss is " + loss + " at epoch "
-                                + (epoch + 1) + ", images " + s + ".." + (s + m) + "; "
-                                + (checkpoint != null && Files.exists(checkpoint)
-                                ? "the last good checkpoint (" + checkpoint + ", epoch " + epoch + ") was kept"
-                                : "nothing was saved") + "; try a smaller --lr");
+            Uploads uploads = new Uploads(b, data);
+            try {
+                for (int epoch = start; epoch < cfg.epochs(); epoch++) {
+                    listener.epochStarted(epoch + 1, cfg.epochs(), n);
+                    long t0 = System.nanoTime();
+                    uploads.epoch(train.epoch(epoch));
+                    b.writeIndices(order, permutation(n, mix(cfg.seed(), epoch + 1)), 0);
+                    b.fill(lossSum, 0f);
+                    RunningLoss running = new RunningLoss(b, lossCopy, lossSum, progressNanos, epoch + 1);
+                    for (int s = 0; s < n; s += bs) {
+                        int m = Math.min(bs, n - s);
+                        Tensor cb = m == bs ? clean : clean.rows(0, m), nb = m == bs ? noisy : noisy.rows(0, m);
+                        b.gather_rows(cb, data, order.rows(s, s + m));
+                        b.setLong(noiseOffset, ((long) epoch * n + s) * d);
+                        double progress = ((double) epoch * n + s) / ((double) cfg.epochs() * n);
+                        model.prepareStep(m, cfg.lrAt(progress));
+                        steps.computeIfAbsent(m, k -> b.replayable(() -> {
+                            cfg.noise().apply(b, nb, cb, seed, noiseOffset);
+                            model.runStep(nb, cb, lossSum);
+                        })).run();
+                        running.poll(s + m, this::diverged);
+                        listener.batchDone(s + m, running.mean());
                     }
-                    lossSum += (double) loss * m;
-                    listener.batchDone(s + m, lossSum / (s + m));
+                    double loss = running.total(n, this::diverged) / n;
+                    requireFinite(epoch + 1);
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    double valPsnr = validation == null ? Double.NaN : validation.meanPsnr();
+                    EpochRecord rec = new EpochRecord(epoch + 1, loss, valPsnr, seconds, n / seconds);
+                    history.add(rec);
+                    if (checkpoint != null) Checkpoint.save(checkpoint, model, cfg, epoch + 1, history);
+                    listener.epochDone(rec);
                 }
-                b.synchronize();
-                requireFinite(epoch + 1);
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                double valPsnr = validation == null ? Double.NaN : validation.meanPsnr();
-                EpochRecord rec = new EpochRecord(epoch + 1, lossSum / n, valPsnr, seconds, n / seconds);
-                history.add(rec);
-                if (checkpoint != null) Checkpoint.save(checkpoint, model, cfg, epoch + 1, history);
-                listener.epochDone(rec);
+            } finally {
+                steps.values().forEach(Backend.Replay::close);
+                uploads.close();
             }
         }
         return history();
+    }
+
+    /** The exception for a non-finite running loss seen at epoch, after images of it. */
+    private TrainingDivergedException diverged(double total, int epoch, int images) {
+        return new TrainingDivergedException("training diverged: the loss is " + total + " at epoch " + epoch
+                + " (by image " + images + "); " + (checkpoint != null && Files.exists(checkpoint)
+                ? "the last good checkpoint (" + checkpoint + ", epoch " + (epoch - 1) + ") was kept"
+                : "nothing was saved") + "; try a smaller --lr");
     }
 
     /** A finite loss can still hide overflowed weights or Adam moments: never checkpoint those. */
@@ -157,11 +195,5 @@ public final class Trainer {
             p[j] = t;
         }
         return p;
-    }
-
-    private static void gather(Dataset ds, int[] order, int from, int count, float[] into) {
-        int d = ds.channels() * ds.height() * ds.width();
-        float[] src = ds.images();
-        for (int i = 0; i < count; i++) System.arraycopy(src, order[from + i] * d, into, i * d, d);
     }
 }

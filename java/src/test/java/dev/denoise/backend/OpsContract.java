@@ -460,6 +460,103 @@ abstract class OpsContract {
         assertThrows(IllegalArgumentException.class, () -> backend().sum_scaled(zeros(2), zeros(3), 1f, false));
     }
 
+    // ---------------- per-step values in memory, staged copies, replayed steps ----------------
+
+    /** An offset read from memory when the op runs gives the by-value op's bits. */
+    @Test
+    void offsets_and_adam_hyper_from_memory_match_the_by_value_ops() {
+        int n = 1001;
+        double[] x = asFloatValues(uniform(rng, n, 0, 1)), mu = rand(n), lv = rand(n);
+        long offset = (1L << 33) + 12345;
+        Tensor at = zeros(2);
+        backend().setLong(at, offset);
+        Tensor a = zeros(n), b = zeros(n), tx = t(x, n);
+        backend().noise_gaussian(a, tx, 0.3f, 77, offset);
+        backend().noise_gaussian(b, tx, 0.3f, 77, at);
+        assertArrayEquals(a.toArray(), b.toArray(), "noise_gaussian, offset from memory");
+        backend().noise_salt_pepper(a, tx, 0.2f, 77, offset);
+        backend().noise_salt_pepper(b, tx, 0.2f, 77, at);
+        assertArrayEquals(a.toArray(), b.toArray(), "noise_salt_pepper, offset from memory");
+        Tensor z1 = zeros(n), e1 = zeros(n), z2 = zeros(n), e2 = zeros(n), tmu = t(mu, n), tlv = t(lv, n);
+        backend().reparam_forward(z1, e1, tmu, tlv, 5, offset);
+        backend().reparam_forward(z2, e2, tmu, tlv, 5, at);
+        assertArrayEquals(z1.toArray(), z2.toArray(), "reparam_forward, offset from memory");
+
+        double[] p = rand(n), g = rand(n);
+        Tensor p1 = t(p, n), m1 = zeros(n), v1 = zeros(n), p2 = t(p, n), m2 = zeros(n), v2 = zeros(n), tg = t(g, n);
+        Tensor hyper = zeros(3);
+        for (int step = 1; step <= 3; step++) {
+            backend().adam_update(p1, m1, v1, tg, 2e-3f, 0.9f, 0.999f, 1e-8f, step);
+            backend().set(hyper, Backend.adamHyper(2e-3f, 0.9f, 0.999f, step));
+            backend().adam_update(p2, m2, v2, tg, hyper, 0.9f, 0.999f, 1e-8f);
+        }
+        assertArrayEquals(p1.toArray(), p2.toArray(), "adam_update, rate and corrections from memory");
+        assertArrayEquals(v1.toArray(), v2.toArray(), "adam_update v, rate and corrections from memory");
+        assertThrows(IllegalArgumentException.class, () -> backend().setLong(zeros(3), 1));
+        assertThrows(IllegalArgumentException.class, () -> backend().set(zeros(2), 1f));
+    }
+
+    @Test
+    void staged_copies_round_trip() {
+        int n = 777;
+        double[] x = rand(n);
+        try (Backend.Staging up = backend().staging(n + 10); Backend.Staging down = backend().staging(n)) {
+            java.lang.foreign.MemorySegment.copy(toFloat(x), 0, up.memory(), java.lang.foreign.ValueLayout.JAVA_FLOAT,
+                    10L * Float.BYTES, n);
+            Tensor dst = zeros(n);
+            backend().upload(dst, up, 10);
+            backend().download(down, 0, dst);
+            down.await();
+            assertEquals(true, down.done());
+            float[] got = new float[n];
+            java.lang.foreign.MemorySegment.copy(down.memory(), java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, got, 0, n);
+            assertClose("staged round trip", got, x, 0, 0);
+            assertThrows(IndexOutOfBoundsException.class, () -> backend().upload(zeros(n), up, 11));
+            assertThrows(IndexOutOfBoundsException.class, () -> backend().download(down, 1, dst));
+        }
+    }
+
+    /**
+     * A replayed step reads each run's values from memory: on a GPU the first run is eager, the
+     * second is captured and launched, the rest are replays, and all must equal the ops run one by one.
+     */
+    @Test
+    void a_replayed_step_reads_each_runs_values() {
+        int n = 513;
+        double[] x = asFloatValues(uniform(rng, n, 0, 1));
+        Tensor tx = t(x, n), out = zeros(n), at = zeros(2), acc = zeros(1), ref = zeros(n), refAcc = zeros(1);
+        try (Backend.Replay step = backend().replayable(() -> {
+            backend().noise_gaussian(out, tx, 0.4f, 9, at);
+            backend().sum_scaled(acc, out, 0.5f, true);
+        })) {
+            for (int run = 0; run < 4; run++) {
+                long offset = 1000L * run * run + 7;
+                backend().setLong(at, offset);
+                step.run();
+                backend().noise_gaussian(ref, tx, 0.4f, 9, offset);
+                backend().sum_scaled(refAcc, ref, 0.5f, true);
+                assertArrayEquals(ref.toArray(), out.toArray(), "run " + run + " of the replayed step");
+                assertArrayEquals(refAcc.toArray(), acc.toArray(), "running total after run " + run);
+            }
+        }
+    }
+
+    @Test
+    void traffic_counts_round_trips_and_staged_copies() {
+        Tensor x = zeros(4);
+        Backend.Traffic before = backend().traffic();
+        backend().write(x, new float[4]);
+        backend().read(x, new float[4]);
+        backend().synchronize();
+        backend().set(x, 1, 2, 3, 4); // in stream order: no round trip
+        try (Backend.Staging s = backend().staging(4)) {
+            backend().download(s, 0, x);
+            s.await();
+            backend().upload(x, s, 0);
+        }
+        assertEquals(new Backend.Traffic(1, 1, 1, 1, 1), backend().traffic().since(before));
+    }
+
     // ---------------- helpers ----------------
 
     static double[] filled(int n, double v) {

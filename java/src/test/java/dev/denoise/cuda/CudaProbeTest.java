@@ -57,11 +57,11 @@ class CudaProbeTest {
 
     @Test
     void adam_bias_corrections_are_computed_in_double_like_adam_c() {
-        float[] c = CudaKernels.adamCorrections(0.9f, 0.999f, 3);
+        float[] c = dev.denoise.backend.Backend.adamCorrections(0.9f, 0.999f, 3);
         assertEquals((float) (1.0 / (1.0 - Math.pow(0.9f, 3))), c[0]);
         assertEquals((float) (1.0 / (1.0 - Math.pow(0.999f, 3))), c[1]);
         // in float, 1 - 0.999^1 keeps only a few correct digits; the double route does not
-        assertEquals(1000.0, CudaKernels.adamCorrections(0.9f, 0.999f, 1)[1], 0.05);
+        assertEquals(1000.0, dev.denoise.backend.Backend.adamCorrections(0.9f, 0.999f, 1)[1], 0.05);
     }
 
     @Test

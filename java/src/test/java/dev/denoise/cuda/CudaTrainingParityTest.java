@@ -42,4 +42,33 @@ class CudaTrainingParityTest {
         }
         assertEquals(psnr[0], psnr[1], 0.1, kind + ": CPU " + psnr[0] + " dB, GPU " + psnr[1] + " dB");
     }
+
+    /**
+     * On one GPU, an epoch whose steps are replayed CUDA graphs ends with the bits of the same epoch
+     * run op by op: the graph reads each step's values (rate, offsets) from memory, so a value frozen
+     * into it at capture would show here.
+     */
+    @ParameterizedTest
+    @EnumSource(ModelKind.class)
+    void replayed_steps_give_the_eager_steps_bits(ModelKind kind) {
+        GpuTests.requireCuda();
+        Dataset train = MnistFixture.train().first(1000); // 7 full steps of 128 and a short one
+        float[][] weights = new float[2][];
+        try (CudaBackend gpu = CudaBackend.open()) {
+            for (int i = 0; i < 2; i++) {
+                String before = System.getProperty("denoise.cuda.graphs");
+                System.setProperty("denoise.cuda.graphs", i == 0 ? "false" : "true");
+                try (Autoencoder m = Autoencoder.create(gpu, ModelConfig.mnist(kind), 128)) {
+                    new Trainer(m, train, null, new TrainConfig(2, 128, 1e-3f, Noise.gaussian(0.5f), 11), null, null)
+                            .run(false);
+                    weights[i] = m.parameters().values().toArray();
+                } finally {
+                    if (before == null) System.clearProperty("denoise.cuda.graphs");
+                    else System.setProperty("denoise.cuda.graphs", before);
+                }
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(weights[0], weights[1],
+                kind + ": weights after two epochs, eager against replayed graphs");
+    }
 }
