@@ -254,7 +254,7 @@ public final class CudaBackend extends Backend {
             functions.put(name, f);
         }
 
-        int sms = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+        int sms = deviceAttribute(device, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
         int maxBlocks = Math.max(1, sms) * 32; // enough resident blocks to saturate memory; the loops stride the rest
 
         cublas = Cublas.cublasCreate_v2();
@@ -267,22 +267,7 @@ public final class CudaBackend extends Backend {
         convolutions = new Convolutions(this, cudnn, options.tf32());
         kernels = new CudaKernels(this, stream, functions, maxBlocks, cublas, convolutions);
 
-        byte[] name = new byte[256];
-        Driver.check(JCudaDriver.cuDeviceGetName(name, name.length, device), "cuDeviceGetName");
-        int len = 0;
-        while (len < name.length && name[len] != 0) len++;
-        int[] driver = {0};
-        Driver.check(JCudaDriver.cuDriverGetVersion(driver), "cuDriverGetVersion");
-        info = new CudaProbe(true, null, new String(name, 0, len, StandardCharsets.UTF_8),
-                attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR) * 10
-                        + attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR),
-                driver[0], Cublas.cublasGetVersion_v2(cublas), Cudnn.cudnnGetVersion());
-    }
-
-    private int attribute(int attribute) {
-        int[] v = {0};
-        Driver.check(JCudaDriver.cuDeviceGetAttribute(v, attribute, device), "cuDeviceGetAttribute");
-        return v[0];
+        info = deviceInfo(options.device()); // the probe's own queries, so both describe the device alike
     }
 
     /** The device and library versions this backend runs on. */

@@ -43,7 +43,6 @@ public final class Cublas {
     private static final MethodHandle cublasSetStream_v2$mh = LIB.status("cublasSetStream_v2", ADDRESS, ADDRESS);
     private static final MethodHandle cublasSetMathMode$mh = LIB.status("cublasSetMathMode", ADDRESS, JAVA_INT);
     private static final MethodHandle cublasSetWorkspace_v2$mh = LIB.status("cublasSetWorkspace_v2", ADDRESS, ADDRESS, JAVA_LONG);
-    private static final MethodHandle cublasGetVersion_v2$mh = LIB.status("cublasGetVersion_v2", ADDRESS, ADDRESS);
     private static final MethodHandle cublasGetProperty$mh = LIB.status("cublasGetProperty", JAVA_INT, ADDRESS);
     private static final MethodHandle cublasSgemm_v2$mh = LIB.status("cublasSgemm_v2", ADDRESS, JAVA_INT, JAVA_INT,
             JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT);
@@ -109,17 +108,6 @@ public final class Cublas {
         try { check((int) cublasSetWorkspace_v2$mh.invokeExact(handle, workspace, bytes), "cublasSetWorkspace_v2"); } catch (Throwable t) { throw rethrow(t); }
     }
 
-    /** CUBLAS_VERSION of the loaded library: major * 10000 + minor * 100 + patch (e.g. 120804). */
-    public static int cublasGetVersion_v2(MemorySegment handle) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(JAVA_INT);
-            check((int) cublasGetVersion_v2$mh.invokeExact(handle, out), "cublasGetVersion_v2");
-            return out.get(JAVA_INT, 0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
     /** One part of the loaded library's version (type: a libraryPropertyType); needs no handle and no CUDA context. */
     public static int cublasGetProperty(int type) {
         try (Arena a = Arena.ofConfined()) {
@@ -131,7 +119,7 @@ public final class Cublas {
         }
     }
 
-    /** The loaded library's version as {@link #cublasGetVersion_v2} gives it (e.g. 130100), without a handle. */
+    /** The loaded library's version, major * 10000 + minor * 100 + patch (e.g. 130100), without a handle. */
     public static int libraryVersion() {
         return cublasGetProperty(MAJOR_VERSION) * 10000 + cublasGetProperty(MINOR_VERSION) * 100
                 + cublasGetProperty(PATCH_LEVEL);
