@@ -463,10 +463,14 @@ def cmd_speed(args):
     else:
         pool = torch.rand((max(args.batch * 8, args.infer),) + IMAGE_SHAPE, generator=generator)
     dev = torch.device(args.device)
+    # plain FP32 unless asked, as denoise without --tf32: PyTorch lets cuDNN convolutions use TF32 by default
+    torch.backends.cudnn.allow_tf32 = bool(args.tf32)
+    torch.backends.cuda.matmul.allow_tf32 = bool(args.tf32)
     pool = pool.to(dev)
     model = make_model(args.model, level_convs=args.level_convs).to(dev)
     opt = make_optimizer(model)
-    if args.compile:  # torch.compile where this PyTorch has it (2.x); eager otherwise
+    compiled = bool(args.compile) and hasattr(torch, "compile")  # 2.x has it; 1.x runs eager
+    if compiled:
         model.forward = torch.compile(model.forward)
     model.train()
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
@@ -499,7 +503,7 @@ def cmd_speed(args):
         rounds.append(args.steps * args.batch / (time.perf_counter() - t0))
     blas = warn_if_reference_blas()
     result = {"command": "speed", "torch": torch.__version__, "blas": blas, "model": args.model,
-              "device": str(dev), "compiled": bool(args.compile),
+              "device": str(dev), "compiled": compiled, "tf32": bool(args.tf32),
               "threads": torch.get_num_threads(), "batch": args.batch, "steps": args.steps,
               "warmup_steps": args.warmup, "train_rounds_images_per_s": rounds,
               "train_images_per_s": max(rounds), "train_images_per_s_median": float(np.median(rounds))}
@@ -577,6 +581,7 @@ def main(argv=None):
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--device", default="cpu", help="cpu or cuda")
     s.add_argument("--compile", action="store_true", help="torch.compile the model (PyTorch 2.x)")
+    s.add_argument("--tf32", action="store_true", help="allow TF32 in cuDNN convolutions and matmuls (GPU)")
     common(s)
 
     e = sub.add_parser("eval", help="test PSNR of a safetensors model file")
