@@ -1,6 +1,7 @@
 package dev.denoise.backend;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -192,7 +193,7 @@ public abstract class Backend implements AutoCloseable {
         }
 
         public float get(long i) {
-            return memory().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, i);
+            return memory().getAtIndex(ValueLayout.JAVA_FLOAT, i);
         }
 
         @Override

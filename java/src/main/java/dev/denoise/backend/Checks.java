@@ -1,5 +1,6 @@
 package dev.denoise.backend;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -99,7 +100,7 @@ final class Checks {
     }
 
     /** A 64-bit value in memory: a tensor of two floats' bytes, 8-byte aligned (see Backend.setLong). */
-    static java.lang.foreign.MemorySegment longSlot(String op, Tensor t) {
+    static MemorySegment longSlot(String op, Tensor t) {
         if (t.numel() != 2 || t.memory().address() % Long.BYTES != 0) {
             throw bad(op, "offsetAt (two floats' bytes, 8-byte aligned, expected)", t);
         }

@@ -122,7 +122,7 @@ public final class CpuBackend extends Backend {
 
     @Override
     protected void fillRaw(MemorySegment dst, long count, float value) {
-        if (value == 0.0f && Float.floatToRawIntBits(value) == 0) {
+        if (Float.floatToRawIntBits(value) == 0) { // +0.0 only: -0.0 has a bit set
             dst.fill((byte) 0);
         } else {
             for (long i = 0; i < count; i++) dst.setAtIndex(ValueLayout.JAVA_FLOAT, i, value);

@@ -14,6 +14,7 @@ import jcuda.driver.CUfunction;
 import jcuda.driver.JCudaDriver;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,7 +26,7 @@ import java.util.Map;
 @SuppressWarnings("checkstyle:MethodName") // the op names of native/denoise.h, on purpose
 final class CudaKernels implements Kernels {
     /** Every kernel launched here; all are looked up when the backend opens, so a stale fatbin fails early. */
-    static final java.util.List<String> NAMES = java.util.List.of("bias_act_forward", "bias_act_backward",
+    static final List<String> NAMES = List.of("bias_act_forward", "bias_act_backward",
             "bias_act_backward_dbias_partial", "bias_act_backward_dbias", "maxpool2d_forward", "maxpool2d_backward",
             "maxpool2d_relu_backward",
             "upsample2d_forward", "upsample2d_backward", "add", "sigmoid_bce_forward", "sigmoid_bce_backward",
@@ -282,7 +283,8 @@ final class CudaKernels implements Kernels {
     @Override
     public void adam_update(MemorySegment param, MemorySegment m, MemorySegment v, MemorySegment grad, long n, float lr,
                             float beta1, float beta2, float eps, int t, MemorySegment hyper) {
-        float[] c = Backend.adamCorrections(beta1, beta2, t); // unused when hyper holds them
+        // with hyper the kernel reads the corrections from memory: no need to compute them per step
+        float[] c = hyper.equals(MemorySegment.NULL) ? Backend.adamCorrections(beta1, beta2, t) : new float[2];
         launch("adam_update", n, param, m, v, grad, n, lr, beta1, beta2, eps, c[0], c[1], hyper);
     }
 

@@ -51,6 +51,11 @@ public final class DenoiseNative implements Kernels {
         return LIB.available();
     }
 
+    /** Throws unless status is DN_OK, naming the op and its element count (no boxing on success). */
+    private static void check(int status, String op, long n) {
+        if (status != Abi.DN_OK) check(status, op, (Object) ("n=" + n));
+    }
+
     /** Throws unless status is DN_OK, naming the op and its sizes. */
     private static void check(int status, String op, Object sizes) {
         if (status == Abi.DN_OK) return;

@@ -110,12 +110,6 @@ public final class Parameters implements AutoCloseable {
 
     static final float BETA1 = 0.9f, BETA2 = 0.999f, EPS = 1e-8f;
 
-    /** One bias-corrected Adam step over every parameter. */
-    public void adamStep(float lr) {
-        step++;
-        backend.adam_update(values, m, v, grads, lr, BETA1, BETA2, EPS, step);
-    }
-
     /**
      * The host half of an Adam step: counts it and writes {lr, 1/(1 − β1^t), 1/(1 − β2^t)} into hyper
      * (3) in stream order, for {@link #adamStepFrom} to read when it runs.
