@@ -285,9 +285,12 @@ int conv2d_backward_filter(float *dweight, const float *dout, const float *inp,
     const size_t per_image = sizeof(float) * (g.img + (size_t)K * Lp);
     /* Chunk size from the shapes only (never the thread count): enough images for ~192 blocks of
      * wide outputs, so the lane sums and the per-image setup are spread thin even at 7x7, but at
-     * least 8 chunks when N allows, and a few MB of padded copies at most. */
+     * least 8 chunks for a large call (N >= 64, split among threads; a model's image lane calls
+     * with a few images on one thread, and there one chunk of all of them costs least), and a few
+     * MB of padded copies at most. */
     int NB = (192 + g.V - 1) / g.V;
-    if (NB > N / 8) NB = N / 8;
+    if (NB > N) NB = N;
+    if (N >= 64 && NB > N / 8) NB = N / 8;
     if (NB > (int)((4u << 20) / per_image)) NB = (int)((4u << 20) / per_image);
     if (NB < 1) NB = 1;
     const int nch = (N + NB - 1) / NB;

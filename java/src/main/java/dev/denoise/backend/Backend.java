@@ -3,6 +3,7 @@ package dev.denoise.backend;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.function.IntConsumer;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -255,6 +256,28 @@ public abstract class Backend implements AutoCloseable {
                 // nothing recorded
             }
         };
+    }
+
+    // ---- independent chunks of a step ----
+
+    /**
+     * Runs body(0 … count−1): chunks of a step that touch disjoint memory (a model's image lanes,
+     * see {@link dev.denoise.model.Autoencoder}). On the CPU they are spread over the backend's
+     * threads, each op inside running on the one thread that calls it; on a GPU they are queued one
+     * after another on its stream (body only queues ops there). The results must not depend on
+     * which thread runs which chunk: each chunk writes only its own outputs.
+     */
+    public void forEachChunk(int count, IntConsumer body) {
+        for (int c = 0; c < count; c++) body.accept(c);
+    }
+
+    /**
+     * Runs ops with every op on the calling thread alone (CPU): for the few ops of a step around its
+     * {@link #forEachChunk}s, which would otherwise start a team of threads that keeps spinning
+     * after each op, on the cores the chunks run on. On a GPU, just runs them.
+     */
+    public void serially(Runnable ops) {
+        ops.run();
     }
 
     /** Throws unless every tensor (null allowed) belongs to this backend. */

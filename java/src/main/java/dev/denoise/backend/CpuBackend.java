@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 
 /**
  * The op table on the CPU: {@link Backend} checks each call and hands it to the C function of the
@@ -18,6 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CpuBackend extends Backend {
     private static final ThreadLocal<int[]> APPLIED_THREADS = ThreadLocal.withInitial(() -> new int[] {0});
+    /** Set on a thread while it runs chunks of {@link #forEachChunk}: its ops then run on it alone. */
+    private static final ThreadLocal<boolean[]> IN_CHUNK = ThreadLocal.withInitial(() -> new boolean[] {false});
 
     private final int threads;
     private final DenoiseNative kernels;
@@ -75,12 +78,51 @@ public final class CpuBackend extends Backend {
 
     @Override
     protected Kernels kernels() {
+        int want = IN_CHUNK.get()[0] ? 1 : threads;
         int[] applied = APPLIED_THREADS.get();
-        if (applied[0] != threads) {
-            DenoiseNative.runtime_set_threads(threads);
-            applied[0] = threads;
+        if (applied[0] != want) {
+            DenoiseNative.runtime_set_threads(want);
+            applied[0] = want;
         }
         return kernels;
+    }
+
+    // ---- chunks ----
+
+    private final Object teamLock = new Object();
+    private CpuTeam team; // started on the first forEachChunk with more than one chunk
+
+    @Override
+    public void forEachChunk(int count, IntConsumer body) {
+        if (threads == 1 || count <= 1) {
+            super.forEachChunk(count, body); // nothing to share
+            return;
+        }
+        serially(() -> {
+            if (!team().run(count, body)) super.forEachChunk(count, body); // another thread has the team
+        });
+    }
+
+    @Override
+    public void serially(Runnable ops) {
+        boolean[] inChunk = IN_CHUNK.get();
+        if (inChunk[0]) {
+            ops.run();
+            return;
+        }
+        inChunk[0] = true;
+        try {
+            ops.run();
+        } finally {
+            inChunk[0] = false;
+        }
+    }
+
+    private CpuTeam team() {
+        synchronized (teamLock) {
+            if (team == null) team = new CpuTeam(threads, () -> IN_CHUNK.get()[0] = true);
+            return team;
+        }
     }
 
     // ---- memory ----
@@ -179,6 +221,10 @@ public final class CpuBackend extends Backend {
 
     @Override
     public void close() {
-        // tensors own their memory; the library stays loaded for the JVM's life
+        // tensors own their memory; the library stays loaded for the JVM's life; the team's threads end
+        synchronized (teamLock) {
+            if (team != null) team.close();
+            team = null;
+        }
     }
 }

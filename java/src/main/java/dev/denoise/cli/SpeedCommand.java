@@ -81,13 +81,13 @@ final class SpeedCommand implements Runnable {
             double[] rates = new double[rounds];
             try {
                 long[] step = {0};
-                Runnable trainStep = () -> {
+                Runnable trainStep = () -> m.inStep(() -> {
                     int i = (int) ((step[0] * batch) % (poolImages - batch + 1));
                     b.copy(clean, all.rows(i, i + batch));
                     b.setLong(offset, step[0]++ * batch * d);
                     m.prepareStep(batch, 1e-3f);
                     replay.run();
-                };
+                });
                 for (int k = 0; k < warmup; k++) trainStep.run();
                 b.synchronize();
                 for (int r = 0; r < rounds; r++) {

@@ -2,6 +2,7 @@ package dev.denoise.model;
 
 import dev.denoise.backend.Activation;
 import dev.denoise.backend.Backend;
+import dev.denoise.backend.Device;
 import dev.denoise.backend.Tensor;
 import dev.denoise.nn.Parameters;
 
@@ -14,33 +15,88 @@ import dev.denoise.nn.Parameters;
  * {@link #prepareStep} is host bookkeeping (Adam's step count, the VAE's sampling offset) written
  * into the model's step values in device memory, and {@link #runStep} only queues ops that read
  * them: forward, loss (added into a device accumulator, never read back here), backward, Adam.
+ *
+ * <p>Image lanes (the convolutional models on a CPU): the batch is cut into chunks of
+ * {@link #laneImages()} images, and each chunk runs forward, loss and backward on its own set of
+ * layers (lane), on its own thread ({@link Backend#forEachChunk}), computing its own partial
+ * parameter gradients; the partials are then added in lane order. The chunk is small enough that a
+ * lane's activations stay in the core's cache from one layer to the next, and a step has one wait
+ * for the slowest thread instead of one per op. The chunk size comes from the model's shapes alone,
+ * never from the thread count, so the results are the same bits on any number of threads.
  */
 public abstract class Autoencoder implements AutoCloseable {
     protected final Backend backend;
     protected final ModelConfig config;
     protected final Parameters params;
     protected final int maxBatch;
+    /** Images per lane, and lanes: laneImages * lanes >= maxBatch; one lane of maxBatch unless laned. */
+    protected final int laneImages, lanes;
     private final Tensor loss, dlogits, stepValues, stepLoss;
+    /** Lanes 1 … lanes−1's partial gradients (lane 0 writes params' own), and each lane's loss sum. */
+    private final Tensor laneGrads, laneLoss;
 
+    /** A model of one lane. */
     protected Autoencoder(Backend backend, ModelConfig config, Parameters.Spec spec, int maxBatch) {
+        this(backend, config, spec, maxBatch, maxBatch);
+    }
+
+    /** A model whose batches are cut into lanes of laneImages (see the class comment). */
+    protected Autoencoder(Backend backend, ModelConfig config, Parameters.Spec spec, int maxBatch, int laneImages) {
         if (maxBatch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + maxBatch);
+        if (laneImages < 1) throw new IllegalArgumentException("lanes of " + laneImages + " images");
         this.backend = backend;
         this.config = config;
         this.maxBatch = maxBatch;
+        this.laneImages = Math.min(laneImages, maxBatch);
+        this.lanes = (maxBatch + this.laneImages - 1) / this.laneImages;
         this.params = new Parameters(backend, spec);
         this.loss = backend.allocate(maxBatch);
         this.dlogits = backend.allocate(maxBatch, config.channels(), config.height(), config.width());
         this.stepValues = backend.allocate(8);
         this.stepLoss = backend.allocate(1);
+        long count = Math.max(1, params.grads().numel());
+        this.laneGrads = lanes > 1 ? backend.allocate(Math.toIntExact((lanes - 1) * count)) : null;
+        this.laneLoss = backend.allocate(lanes);
     }
+
+    /**
+     * Images per lane for a convolutional model on backend: on a CPU, {@value #LANE_PIXELS} pixels'
+     * worth (four 28×28 images, one 64×64 patch), or {@code denoise.cpu.lanePixels}; on a GPU the
+     * whole batch. Small lanes leave a batch of 16 four lanes, so two or more threads stay busy to
+     * the end of the step; a lane's fixed cost (weight packing, op calls) measured ≤ 2 % of a
+     * step on one thread. Bigger lanes (up to 16 images) measured the same at batch 128.
+     */
+    static int laneImages(Backend backend, ModelConfig c, int maxBatch) {
+        if (backend.device() != Device.CPU || !c.kind().convolutional()) return maxBatch;
+        long pixels = (long) c.height() * c.width();
+        return (int) Math.clamp(Long.getLong("denoise.cpu.lanePixels", LANE_PIXELS) / pixels, 1, maxBatch);
+    }
+
+    /** See {@link #laneImages(Backend, ModelConfig, int)}. */
+    static final long LANE_PIXELS = 4 * 28 * 28;
+
+    /** Lane's parameters: the model's own for lane 0, else a view writing that lane's partial gradients. */
+    protected final Parameters laneParameters(int lane) {
+        if (lane == 0) return params;
+        long count = params.grads().numel();
+        return params.withGrads(laneGrads.slice((lane - 1) * count, (int) count));
+    }
+
+    /** Images per lane (the whole batch when the model has one lane). */
+    public int laneImages() { return laneImages; }
 
     /** Builds the model of config.kind() (weights uninitialised: call {@link #initialise} or load). */
     public static Autoencoder create(Backend backend, ModelConfig config, int maxBatch) {
+        return create(backend, config, maxBatch, laneImages(backend, config, maxBatch));
+    }
+
+    /** create with the lane size given (the convolutional models; the others have one lane). */
+    static Autoencoder create(Backend backend, ModelConfig config, int maxBatch, int laneImages) {
         return switch (config.kind()) {
             case DENSE -> new DenseAutoencoder(backend, config, maxBatch);
             case VAE -> new VariationalAutoencoder(backend, config, maxBatch);
-            case CONV -> new ConvAutoencoder(backend, config, maxBatch);
-            case SKIP -> new SkipAutoencoder(backend, config, maxBatch);
+            case CONV -> new ConvAutoencoder(backend, config, maxBatch, laneImages);
+            case SKIP -> new SkipAutoencoder(backend, config, maxBatch, laneImages);
         };
     }
 
@@ -64,11 +120,14 @@ public abstract class Autoencoder implements AutoCloseable {
         return stepValues.slice(4, 2);
     }
 
-    /** Logits (B, C, H, W) for a batch; training selects sampling (VAE) and keeps state for backward. */
-    protected abstract Tensor forward(Tensor noisy, boolean training);
+    /**
+     * Logits (B, C, H, W) for a batch of at most laneImages on lane's layers; training selects
+     * sampling (VAE) and keeps state for backward.
+     */
+    protected abstract Tensor forward(int lane, Tensor noisy, boolean training);
 
-    /** Backward from dlogits (overwritten), filling the parameter gradients. */
-    protected abstract void backward(Tensor dlogits);
+    /** Backward on lane's layers from dlogits (overwritten), filling that lane's parameter gradients. */
+    protected abstract void backward(int lane, Tensor dlogits);
 
     /**
      * The loss of the last forward against clean and its gradient into dlogits; lossSum (1) gains
@@ -107,10 +166,42 @@ public abstract class Autoencoder implements AutoCloseable {
 
     private void gradients(Tensor noisy, Tensor clean, Tensor lossSum) {
         int n = noisy.dim(0);
-        Tensor logits = forward(noisy, true);
-        Tensor dl = dlogits.rows(0, n);
-        lossAndGradient(logits, clean, loss.rows(0, n), dl, lossSum);
-        backward(dl);
+        if (lanes == 1) {
+            Tensor logits = forward(0, noisy, true);
+            Tensor dl = dlogits.rows(0, n);
+            lossAndGradient(logits, clean, loss.rows(0, n), dl, lossSum);
+            backward(0, dl);
+            return;
+        }
+        int used = (n + laneImages - 1) / laneImages;
+        long d = (long) config.channels() * config.height() * config.width();
+        float scale = 1f / (n * d);
+        backend.forEachChunk(used, lane -> {
+            int r0 = lane * laneImages, r1 = Math.min(n, r0 + laneImages);
+            Tensor logits = forward(lane, noisy.rows(r0, r1), true);
+            Tensor dl = dlogits.rows(r0, r1), c = clean.rows(r0, r1), l = loss.rows(r0, r1);
+            backend.sigmoid_bce_forward(l, logits, c);
+            backend.sigmoid_bce_backward(dl, logits, c, scale);
+            backend.sum_scaled(laneLoss.slice(lane, 1), l, 1f / d, false);
+            backward(lane, dl);
+        });
+        // the partials in lane order: the same additions whichever thread ran which lane
+        long count = params.grads().numel();
+        for (int lane = 1; lane < used; lane++) {
+            backend.add(params.grads(), params.grads(), laneGrads.slice((lane - 1) * count, (int) count));
+        }
+        backend.sum_scaled(lossSum, laneLoss.slice(0, used), 1f, true);
+    }
+
+    /**
+     * Runs ops (a step's ops around {@link #runStep}, e.g. the batch's noise, and runStep itself) as
+     * this model's step wants them: a laned model runs every op outside its lanes on the calling
+     * thread alone ({@link Backend#serially}), so no op starts threads that would compete with the
+     * lanes'. Others just run them.
+     */
+    public void inStep(Runnable ops) {
+        if (lanes > 1) backend.serially(ops);
+        else ops.run();
     }
 
     private void checkBatch(int n) {
@@ -140,13 +231,19 @@ public abstract class Autoencoder implements AutoCloseable {
         return stepLoss.toArray()[0] / n;
     }
 
-    /** Denoised images (sigmoid of the logits) for any number of images, in chunks of maxBatch. */
+    /**
+     * Denoised images (sigmoid of the logits) for any number of images, in chunks of maxBatch, each
+     * spread over the lanes.
+     */
     public void reconstruct(Tensor noisy, Tensor out) {
         int total = noisy.dim(0);
         for (int i = 0; i < total; i += maxBatch) {
-            int j = Math.min(total, i + maxBatch);
-            Tensor logits = forward(noisy.rows(i, j), false);
-            backend.bias_act_forward(out.rows(i, j), logits, null, Activation.SIGMOID);
+            int i0 = i, n = Math.min(total, i + maxBatch) - i;
+            backend.forEachChunk((n + laneImages - 1) / laneImages, lane -> {
+                int r0 = i0 + lane * laneImages, r1 = Math.min(i0 + n, r0 + laneImages);
+                Tensor logits = forward(lane, noisy.rows(r0, r1), false);
+                backend.bias_act_forward(out.rows(r0, r1), logits, null, Activation.SIGMOID);
+            });
         }
     }
 
@@ -157,5 +254,7 @@ public abstract class Autoencoder implements AutoCloseable {
         dlogits.close();
         stepValues.close();
         stepLoss.close();
+        if (laneGrads != null) laneGrads.close();
+        laneLoss.close();
     }
 }

@@ -9,28 +9,32 @@ import dev.denoise.backend.Tensor;
  * Conv3×3(F→C) → logits. Fully convolutional: any H×W divisible by 2^depth.
  */
 public final class ConvAutoencoder extends Autoencoder {
-    private final ConvLayers layers;
-    private final Sequential net;
+    private final ConvLayers[] layers;   // one set per lane
+    private final Sequential[] nets;
 
-    ConvAutoencoder(Backend backend, ModelConfig c, int maxBatch) {
-        super(backend, c, ConvLayers.spec(c), maxBatch);
-        layers = new ConvLayers(backend, params, c, maxBatch);
-        net = new Sequential(layers.inOrder());
+    ConvAutoencoder(Backend backend, ModelConfig c, int maxBatch, int laneImages) {
+        super(backend, c, ConvLayers.spec(c), maxBatch, laneImages);
+        layers = new ConvLayers[lanes];
+        nets = new Sequential[lanes];
+        for (int i = 0; i < lanes; i++) {
+            layers[i] = new ConvLayers(backend, laneParameters(i), c, this.laneImages);
+            nets[i] = new Sequential(layers[i].inOrder());
+        }
     }
 
     @Override
-    protected Tensor forward(Tensor noisy, boolean training) {
-        return net.forward(noisy);
+    protected Tensor forward(int lane, Tensor noisy, boolean training) {
+        return nets[lane].forward(noisy);
     }
 
     @Override
-    protected void backward(Tensor dlogits) {
-        net.backward(dlogits, false);
+    protected void backward(int lane, Tensor dlogits) {
+        nets[lane].backward(dlogits, false);
     }
 
     @Override
     public void close() {
-        layers.close();
+        for (ConvLayers l : layers) l.close();
         super.close();
     }
 }

@@ -32,13 +32,13 @@ public final class DenseAutoencoder extends Autoencoder {
     }
 
     @Override
-    protected Tensor forward(Tensor noisy, boolean training) {
+    protected Tensor forward(int lane, Tensor noisy, boolean training) {
         int n = noisy.dim(0);
         return net.forward(noisy).view(n, config.channels(), config.height(), config.width());
     }
 
     @Override
-    protected void backward(Tensor dlogits) {
+    protected void backward(int lane, Tensor dlogits) {
         net.backward(dlogits.view(dlogits.dim(0), config.imageSize()), false);
     }
 

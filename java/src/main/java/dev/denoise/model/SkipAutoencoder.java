@@ -26,18 +26,21 @@ import java.util.List;
  * place into the upsample's output, which nothing else reads.
  */
 public final class SkipAutoencoder extends Autoencoder {
-    private final ConvLayers layers;
-    private final Tensor[] encoded, skipGrad;
+    private final ConvLayers[] laneLayers;          // one set per lane
+    private final Tensor[][] laneEncoded, laneSkipGrad;
 
-    SkipAutoencoder(Backend backend, ModelConfig c, int maxBatch) {
-        super(backend, c, ConvLayers.spec(c), maxBatch);
-        layers = new ConvLayers(backend, params, c, maxBatch);
-        encoded = new Tensor[c.convDepth()];
-        skipGrad = new Tensor[c.convDepth()];
+    SkipAutoencoder(Backend backend, ModelConfig c, int maxBatch, int laneImages) {
+        super(backend, c, ConvLayers.spec(c), maxBatch, laneImages);
+        laneLayers = new ConvLayers[lanes];
+        for (int i = 0; i < lanes; i++) laneLayers[i] = new ConvLayers(backend, laneParameters(i), c, this.laneImages);
+        laneEncoded = new Tensor[lanes][c.convDepth()];
+        laneSkipGrad = new Tensor[lanes][c.convDepth()];
     }
 
     @Override
-    protected Tensor forward(Tensor x, boolean training) {
+    protected Tensor forward(int lane, Tensor x, boolean training) {
+        ConvLayers layers = laneLayers[lane];
+        Tensor[] encoded = laneEncoded[lane];
         List<List<Conv2d>> enc = layers.encoder, dec = layers.decoder;
         int d = enc.size();
         for (int i = 0; i < d; i++) {
@@ -59,7 +62,9 @@ public final class SkipAutoencoder extends Autoencoder {
     }
 
     @Override
-    protected void backward(Tensor dlogits) {
+    protected void backward(int lane, Tensor dlogits) {
+        ConvLayers layers = laneLayers[lane];
+        Tensor[] skipGrad = laneSkipGrad[lane];
         List<List<Conv2d>> enc = layers.encoder, dec = layers.decoder;
         int d = enc.size();
         Tensor g = dlogits;
@@ -87,7 +92,7 @@ public final class SkipAutoencoder extends Autoencoder {
 
     @Override
     public void close() {
-        layers.close();
+        for (ConvLayers l : laneLayers) l.close();
         super.close();
     }
 }

@@ -61,7 +61,7 @@ public final class VariationalAutoencoder extends Autoencoder {
     public long samplingDraws() { return draws; }
 
     @Override
-    protected Tensor forward(Tensor noisy, boolean training) {
+    protected Tensor forward(int lane, Tensor noisy, boolean training) {
         int n = noisy.dim(0);
         Tensor h = e1.forward(noisy);
         muB = mu.forward(h);
@@ -102,7 +102,7 @@ public final class VariationalAutoencoder extends Autoencoder {
     }
 
     @Override
-    protected void backward(Tensor dlogits) {
+    protected void backward(int lane, Tensor dlogits) {
         int n = dlogits.dim(0);
         if (!sampled) throw new IllegalStateException("backward after an evaluation forward");
         Tensor dzb = d1.backward(d2.backward(dlogits.view(n, config.imageSize()), true), true);

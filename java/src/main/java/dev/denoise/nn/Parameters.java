@@ -45,6 +45,7 @@ public final class Parameters implements AutoCloseable {
     private final List<Entry> entries;
     private final Map<String, Entry> byName = new LinkedHashMap<>();
     private final Tensor values, grads, m, v;
+    private final boolean owner; // false for a view made by withGrads
     private int step; // Adam steps taken
 
     public Parameters(Backend backend, Spec spec) {
@@ -66,6 +67,30 @@ public final class Parameters implements AutoCloseable {
         grads = b;
         m = c;
         v = d;
+        owner = true;
+    }
+
+    private Parameters(Parameters base, Tensor grads) {
+        this.backend = base.backend;
+        this.entries = base.entries;
+        this.byName.putAll(base.byName);
+        this.values = base.values;
+        this.grads = grads;
+        this.m = base.m;
+        this.v = base.v;
+        this.owner = false;
+    }
+
+    /**
+     * The same values (and Adam state) with gradients written into grads (count() floats) instead:
+     * what a model's further image lanes compute their partial gradients into. Closing the view
+     * closes nothing; grads stays the caller's.
+     */
+    public Parameters withGrads(Tensor grads) {
+        if (grads.numel() != this.grads.numel()) {
+            throw new IllegalArgumentException("gradients of " + grads.numel() + " floats for " + this.grads.numel() + " values");
+        }
+        return new Parameters(this, grads);
     }
 
     public Backend backend() { return backend; }
@@ -131,6 +156,7 @@ public final class Parameters implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!owner) return;
         values.close();
         grads.close();
         m.close();

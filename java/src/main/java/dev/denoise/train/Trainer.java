@@ -129,14 +129,17 @@ public final class Trainer {
                     for (int s = 0; s < n; s += bs) {
                         int m = Math.min(bs, n - s);
                         Tensor cb = m == bs ? clean : clean.rows(0, m), nb = m == bs ? noisy : noisy.rows(0, m);
-                        b.gather_rows(cb, data, order.rows(s, s + m));
-                        b.setLong(noiseOffset, ((long) epoch * n + s) * d);
-                        double progress = ((double) epoch * n + s) / ((double) cfg.epochs() * n);
-                        model.prepareStep(m, cfg.lrAt(progress));
-                        steps.computeIfAbsent(m, k -> b.replayable(() -> {
-                            cfg.noise().apply(b, nb, cb, seed, noiseOffset);
-                            model.runStep(nb, cb, lossSum);
-                        })).run();
+                        int s0 = s, e = epoch;
+                        model.inStep(() -> {
+                            b.gather_rows(cb, data, order.rows(s0, s0 + m));
+                            b.setLong(noiseOffset, ((long) e * n + s0) * d);
+                            double progress = ((double) e * n + s0) / ((double) cfg.epochs() * n);
+                            model.prepareStep(m, cfg.lrAt(progress));
+                            steps.computeIfAbsent(m, k -> b.replayable(() -> {
+                                cfg.noise().apply(b, nb, cb, seed, noiseOffset);
+                                model.runStep(nb, cb, lossSum);
+                            })).run();
+                        });
                         running.poll(s + m, this::diverged);
                         listener.batchDone(s + m, running.mean());
                     }
