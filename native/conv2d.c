@@ -90,6 +90,36 @@ static void tap_offsets(int *off, const geom_t *g) {
             for (int s = 0; s < g->S; s++) off[j++] = (int)((size_t)c * g->plane + (size_t)r * g->Wp + s);
 }
 
+/* ---- Winograd F(2x2, 3x3) geometry ----
+ * For 3x3 'same' convolutions with enough channels (see wino_fits): each 2x2 block of outputs comes
+ * from a 4x4 input tile, V = B^T d B, times U = G g G^T element-wise per (input, output) channel and
+ * summed over input channels (16 small GEMMs, one per tile element xi), then Y = A^T M A: 16 products
+ * per 4 outputs instead of 36, 2.25x fewer FLOPs, paid for with the transforms.
+ * Tiles are "wide" as the direct kernel's pixels are: the padded input is split into its four
+ * (row, column) parity planes, (th + 1) x Wh each with Wh = tw + 1, so that element (r, s) of tile
+ * t = ty*Wh + tx sits at plane(r&1, s&1)[t + (r>>1)*Wh + (s>>1)]: one contiguous vector load per
+ * element for VW consecutive tiles. Column tx = tw is computed and dropped (1/Wh of the work). */
+typedef struct {
+    int C, H, W;
+    int th, tw, Wh;   /* tile rows and columns; plane row stride */
+    int Tp;           /* wide tiles th*Wh rounded up to whole 16-float blocks */
+    size_t pl;        /* floats per parity plane, with slack for the last block's loads */
+} wgeom_t;
+
+/* Floats from one tile element's V (C, Tp) to the next: 16 floats more than C*Tp, so the 16 streams
+ * the input transform writes do not all fall on the same L1 sets (C*Tp*4 is often a multiple of 4 KB). */
+static inline size_t wino_xi_stride(const wgeom_t *g) { return (size_t)g->C * g->Tp + 16; }
+
+static wgeom_t make_wgeom(int C, int H, int W) {
+    wgeom_t g = {C, H, W, (H + 1) / 2, (W + 1) / 2, (W + 1) / 2 + 1, 0, 0};
+    g.Tp = (g.th * g.Wh + VL - 1) / VL * VL;
+    /* the last block reads up to Tp - 1 + Wh + 1 */
+    size_t need = (size_t)(g.th + 1) * g.Wh + VL;   /* the rows' vector stores overrun by < VL */
+    if (need < (size_t)(g.Tp + g.Wh + 1)) need = (size_t)(g.Tp + g.Wh + 1);
+    g.pl = (need + 15) & ~(size_t)15;
+    return g;
+}
+
 /* The per-ISA part: kernels on the native vector width, then the entry points for one image
  * (forward) or one image chunk (backward filter). PIN keeps a loaded vector in a register: left
  * alone, GCC folds the load into every FMA that uses it, and repeated unaligned loads make the
@@ -171,22 +201,27 @@ typedef void (*fwd_image_fn)(float *out, const float *x, float *P, const int *of
                              const float *bias, int K, const geom_t *g, int act);
 typedef void (*bwf_chunk_fn)(float *part, const float *x, const float *dy, float *P, float *D, const int *off,
                              int nb, const geom_t *g, int K, int OBV);
+typedef void (*wino_image_fn)(float *out, const float *x, float *X, float *V, float *Mt, const int *off,
+                              const float *U, const float *bias, int K, const wgeom_t *g, int act, int down);
 typedef struct {
     int fwd_mk;    /* forward channel block */
     int bwf_nt;    /* backward-filter tap group */
     fwd_image_fn fwd;
     bwf_chunk_fn bwf;
     float (*plane_sum)(const float *x, size_t n);
+    wino_image_fn wino;
 } isa_t;
 
 /* The level of runtime_isa(): the best the CPU has, unless a test capped it. */
 static isa_t pick_isa(void) {
     const int level = runtime_isa();
     if (level >= DN_ISA_AVX512)
-        return (isa_t){fwd_mk_avx512, bwf_nt_avx512, fwd_image_avx512, bwf_chunk_avx512, plane_sum_avx512};
+        return (isa_t){fwd_mk_avx512, bwf_nt_avx512, fwd_image_avx512, bwf_chunk_avx512, plane_sum_avx512,
+                       wino_image_avx512};
     if (level == DN_ISA_AVX2)
-        return (isa_t){fwd_mk_avx2, bwf_nt_avx2, fwd_image_avx2, bwf_chunk_avx2, plane_sum_avx2};
-    return (isa_t){fwd_mk_generic, bwf_nt_generic, fwd_image_generic, bwf_chunk_generic, plane_sum_generic};
+        return (isa_t){fwd_mk_avx2, bwf_nt_avx2, fwd_image_avx2, bwf_chunk_avx2, plane_sum_avx2, wino_image_avx2};
+    return (isa_t){fwd_mk_generic, bwf_nt_generic, fwd_image_generic, bwf_chunk_generic, plane_sum_generic,
+                   wino_image_generic};
 }
 
 /* Packs the forward weights: block k0..k0+mk-1 (k0 a multiple of MK, the last block shorter) at
@@ -208,6 +243,51 @@ static void pack_forward(float *wp, const float *weight, int Ko, int Ci, int R, 
     }
 }
 
+/* ---- packed weights, kept per thread ----
+ * A model's image lanes call each layer with the same weights once per lane, several times per
+ * step, on the same thread; packing (and, for Winograd, transforming) them costs as much as a few
+ * images' worth of products. So each thread keeps its last packings, keyed by the weights' address,
+ * shape and layout and checked against a copy of the weights themselves: a weight updated in place
+ * (Adam) differs from the copy and is packed again. A hit costs one memcmp of the weights. */
+enum { PACK_DIRECT, PACK_WINOGRAD, PACK_ENTRIES = 32 };
+typedef struct {
+    const float *src;
+    int Ko, Ci, R, S, mk, flip, kind;
+    unsigned long used;   /* LRU clock */
+    dn_buf_t copy, packed;
+} pack_entry_t;
+static __thread pack_entry_t pack_cache[PACK_ENTRIES];
+static __thread unsigned long pack_clock;
+
+static void pack_winograd(float *U, const float *weight, int Ko, int Ci, int MK, int flip);
+
+/* The packed weights (pack_forward or pack_winograd layout), or NULL when memory ran out (*bytes
+ * says how much was asked). Valid until this thread's next call. */
+static const float *packed_weights(const float *weight, int Ko, int Ci, int R, int S, int mk, int flip, int kind,
+                                   size_t *bytes) {
+    const size_t n = (size_t)Ko * Ci * R * S, np = kind == PACK_WINOGRAD ? (size_t)16 * Ko * Ci : n;
+    pack_entry_t *e = NULL, *lru = &pack_cache[0];
+    for (int i = 0; i < PACK_ENTRIES; i++) {
+        pack_entry_t *c = &pack_cache[i];
+        if (c->src == weight && c->Ko == Ko && c->Ci == Ci && c->R == R && c->S == S && c->mk == mk &&
+            c->flip == flip && c->kind == kind) { e = c; break; }
+        if (c->used < lru->used) lru = c;
+    }
+    if (e && memcmp(e->copy.p, weight, sizeof(float) * n) == 0) {
+        e->used = ++pack_clock;
+        return e->packed.p;
+    }
+    if (!e) e = lru;
+    e->src = NULL;   /* invalid until packed */
+    if (!dn_buf_reserve(&e->copy, sizeof(float) * n)) { *bytes = sizeof(float) * n; return NULL; }
+    if (!dn_buf_reserve(&e->packed, sizeof(float) * np)) { *bytes = sizeof(float) * np; return NULL; }
+    memcpy(e->copy.p, weight, sizeof(float) * n);
+    if (kind == PACK_WINOGRAD) pack_winograd(e->packed.p, weight, Ko, Ci, mk, flip);
+    else pack_forward(e->packed.p, weight, Ko, Ci, R, S, mk, flip);
+    *e = (pack_entry_t){weight, Ko, Ci, R, S, mk, flip, kind, ++pack_clock, e->copy, e->packed};
+    return e->packed.p;
+}
+
 /* out (Ko,H/2,W/2) = the 2x2 block sums of y (Ko,H,W), as upsample2d_backward adds them */
 static void sum2x2(float *restrict out, const float *restrict y, int Ko, int H, int W) {
     const int Ho = H / 2, Wo = W / 2;
@@ -219,20 +299,88 @@ static void sum2x2(float *restrict out, const float *restrict y, int Ko, int H, 
         }
 }
 
+/* Which convolutions take the Winograd path: 3x3, enough input and output channels that the input
+ * and output transforms are spread over many products (each input element is transformed once
+ * for all Ko outputs, each output once for all Ci inputs), and maps of 14x14 or more (at 7x7 the
+ * 4x4 tiles cover 8x8, and the dropped row and column cost more than the transform saves). */
+static int wino_fits(int Ci, int Ko, int H, int W, int R, int S, int act) {
+    return conv_algo() == DN_CONV_AUTO && R == 3 && S == 3 && Ci >= 8 && Ko >= 8 && H >= 12 && W >= 12
+           && act != DN_ACT_SIGMOID;   /* a model's output layer only (Ko = 1): the direct path's scalar sigmoid */
+}
+
+/* U (16, Ko, Ci) packed per xi as pack_forward packs (blocks of MK output channels, [ci][k] inside):
+ * G g G^T of each 3x3 filter, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. flip as in pack_forward. */
+static void pack_winograd(float *U, const float *weight, int Ko, int Ci, int MK, int flip) {
+    for (int k0 = 0; k0 < Ko; k0 += MK) {
+        const int mk = Ko - k0 < MK ? Ko - k0 : MK;
+        for (int k = 0; k < mk; k++)
+            for (int ci = 0; ci < Ci; ci++) {
+                float g[9], t[4][3], u[4][4];
+                for (int i = 0; i < 9; i++)
+                    g[i] = flip ? weight[((size_t)ci * Ko + k0 + k) * 9 + (8 - i)] : weight[((size_t)(k0 + k) * Ci + ci) * 9 + i];
+                for (int j = 0; j < 3; j++) {   /* G g: rows */
+                    t[0][j] = g[j];
+                    t[1][j] = 0.5f * ((g[j] + g[3 + j]) + g[6 + j]);
+                    t[2][j] = 0.5f * ((g[j] - g[3 + j]) + g[6 + j]);
+                    t[3][j] = g[6 + j];
+                }
+                for (int i = 0; i < 4; i++) {   /* (G g) G^T: columns */
+                    u[i][0] = t[i][0];
+                    u[i][1] = 0.5f * ((t[i][0] + t[i][1]) + t[i][2]);
+                    u[i][2] = 0.5f * ((t[i][0] - t[i][1]) + t[i][2]);
+                    u[i][3] = t[i][2];
+                }
+                for (int xi = 0; xi < 16; xi++)
+                    U[(size_t)xi * Ko * Ci + (size_t)k0 * Ci + (size_t)ci * mk + k] = u[xi / 4][xi % 4];
+            }
+    }
+}
+
+// as forward_common, for 3x3 convolutions that wino_fits
+static int winograd_common(float *out, const float *inp, const float *weight, const float *bias,
+                           int N, int Ci, int H, int W, int Ko, int act, int flip, int down) {
+    const isa_t isa = pick_isa();
+    const wgeom_t g = make_wgeom(Ci, H, W);
+    size_t u_bytes = 0;
+    const float *U = packed_weights(weight, Ko, Ci, 3, 3, isa.fwd_mk, flip, PACK_WINOGRAD, &u_bytes);
+    if (!U) return dn_fail(u_bytes);
+    const size_t sh_bytes = sizeof(int) * (size_t)Ci;
+    int *off = scratch(BUF_SHARED, sh_bytes);
+    if (!off) return dn_fail(sh_bytes);
+    for (int c = 0; c < Ci; c++) off[c] = c * g.Tp;
+    const double flops = 2.0 * N * Ko * Ci * 9.0 * H * W;
+    dn_fault_t fault = DN_FAULT_INIT;
+    #pragma omp parallel for schedule(static) if (N > 1 && flops > 4e6)
+    for (int n = 0; n < N; n++) {
+        if (dn_fault_hit(&fault)) continue;
+        const size_t x_bytes = sizeof(float) * (4 * (size_t)Ci * g.pl + (size_t)H * (2 * g.Wh + 2 * VL)),
+                     v_bytes = sizeof(float) * 16 * wino_xi_stride(&g),
+                     m_bytes = sizeof(float) * 16 * (MK_MAX * NV_MAX * VL + VL);
+        float *X = scratch(BUF_PAD, x_bytes), *V = X ? scratch(BUF_AUX, v_bytes) : NULL, *Mt = V ? scratch(BUF_OUT, m_bytes) : NULL;
+        if (!X) { dn_fault_set(&fault, x_bytes); continue; }
+        if (!V) { dn_fault_set(&fault, v_bytes); continue; }
+        if (!Mt) { dn_fault_set(&fault, m_bytes); continue; }
+        const size_t oimg = down ? (size_t)Ko * (H / 2) * (W / 2) : (size_t)Ko * H * W;
+        isa.wino(out + n * oimg, inp + (size_t)n * Ci * H * W, X, V, Mt, off, U, bias, Ko, &g, act, down);
+    }
+    return dn_fault_status(&fault);
+}
+
 // out (N,Ko,H,W), or (N,Ko,H/2,W/2) when down (each image's 2x2 block sums), inp (N,Ci,H,W),
 // weight (Ko,Ci,R,S) or, flipped, (Ci,Ko,R,S); bias (Ko) or NULL
 static int forward_common(float *out, const float *inp, const float *weight, const float *bias,
                           int N, int Ci, int H, int W, int Ko, int R, int S, int act, int flip, int down) {
+    if (wino_fits(Ci, Ko, H, W, R, S, act)) return winograd_common(out, inp, weight, bias, N, Ci, H, W, Ko, act, flip, down);
     const isa_t isa = pick_isa();
     const geom_t g = make_geom(Ci, H, W, R, S);
     const int J = Ci * R * S;
     /* shared, read-only inside the parallel region */
-    const size_t sh_bytes = sizeof(float) * (size_t)Ko * J + sizeof(int) * (size_t)J;
-    char *sh = scratch(BUF_SHARED, sh_bytes);
-    if (!sh) return dn_fail(sh_bytes);
-    float *wp = (float *)sh;
-    int *off = (int *)(sh + sizeof(float) * (size_t)Ko * J);
-    pack_forward(wp, weight, Ko, Ci, R, S, isa.fwd_mk, flip);
+    size_t w_bytes = 0;
+    const float *wp = packed_weights(weight, Ko, Ci, R, S, isa.fwd_mk, flip, PACK_DIRECT, &w_bytes);
+    if (!wp) return dn_fail(w_bytes);
+    const size_t sh_bytes = sizeof(int) * (size_t)J;
+    int *off = scratch(BUF_SHARED, sh_bytes);
+    if (!off) return dn_fail(sh_bytes);
     tap_offsets(off, &g);
     const double flops = 2.0 * N * Ko * J * H * W;
     dn_fault_t fault = DN_FAULT_INIT;
@@ -526,6 +674,157 @@ ISA_ATTR static void FN(fwd_image)(float *out, const float *x, float *P, const i
                         }
                 for (int k = 0; k < mk; k++)
                     FN(scatter_wide)(out + (size_t)(k0 + k) * HW, tile + k * (NV_MAX * VL), v0 * VL, nv * VL, g);
+            }
+        }
+    }
+}
+
+/* ---- forward, Winograd F(2x2, 3x3) (see wgeom_t) ---- */
+
+/* X (4 planes per channel, g->pl floats each, order (row parity, column parity)) from x (C,H,W):
+ * plane(a,b)[y][x'] = x[2y + a - 1][2x' + b - 1], zero outside the image and in the slack. A
+ * channel's rows are first copied into rows (one zero, the row, zeros: RW = 2*Wh + 2*VL floats
+ * each, H of them), then split into even and odd columns with vector shuffles: splitting straight
+ * after each row's copy made every load wait for the copy's stores (a store-forwarding stall on
+ * each vector). Rows' whole-vector stores overrun into the next row or the slack, both written
+ * afterwards. */
+INLINE ISA_ATTR void FN(wino_planes)(float *X, float *rows, const float *x, const wgeom_t *g) {
+    const int H = g->H, W = g->W, Wh = g->Wh, RW = 2 * Wh + 2 * VL;
+    for (size_t i = 0; i < (size_t)H * RW; i++) rows[i] = 0.0f;
+    for (int c = 0; c < g->C; c++) {
+        const float *xc = x + (size_t)c * H * W;
+        float *pc = X + (size_t)c * 4 * g->pl;
+        for (int y = 0; y < H; y++) memcpy(rows + (size_t)y * RW + 1, xc + (size_t)y * W, sizeof(float) * W);
+        for (int yp = 0; yp < 2 * (g->th + 1); yp++) {
+            const int sy = yp - 1, a = yp & 1;
+            float *ev = pc + (size_t)(a * 2) * g->pl + (size_t)(yp >> 1) * Wh, *od = ev + g->pl;
+            if (sy < 0 || sy >= H) {
+                FN(zero_over)(ev, Wh);
+                FN(zero_over)(od, Wh);
+                continue;
+            }
+            const float *prow = rows + (size_t)sy * RW;   /* prow[1 + x] = x[sy][x] */
+            for (int i = 0; i < Wh; i += VW) {
+                const VEC lo = VLOAD(prow + 2 * i), hi = VLOAD(prow + 2 * i + VW);
+#if VW == 16
+                VSTORE(ev + i, __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
+                VSTORE(od + i, __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31));
+#elif VW == 8
+                VSTORE(ev + i, __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14));
+                VSTORE(od + i, __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15));
+#else
+                VSTORE(ev + i, __builtin_shufflevector(lo, hi, 0, 2, 4, 6));
+                VSTORE(od + i, __builtin_shufflevector(lo, hi, 1, 3, 5, 7));
+#endif
+            }
+        }
+        for (int p = 0; p < 4; p++)
+            for (size_t i = (size_t)(g->th + 1) * Wh; i < g->pl; i++) pc[(size_t)p * g->pl + i] = 0.0f;
+    }
+}
+
+/* V (16, C, Tp) = B^T d B of every wide tile, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
+INLINE ISA_ATTR void FN(wino_input)(float *V, const float *X, const wgeom_t *g) {
+    const int Wh = g->Wh, Tp = g->Tp;
+    const size_t xi_stride = wino_xi_stride(g);
+    for (int c = 0; c < g->C; c++) {
+        const float *pc = X + (size_t)c * 4 * g->pl;
+        for (int t = 0; t < Tp; t += VW) {
+            VEC e[4][4];
+            for (int s = 0; s < 4; s++) {   /* B^T down each column s of the tile */
+                VEC d[4];
+                for (int r = 0; r < 4; r++)
+                    d[r] = VLOAD(pc + (size_t)((r & 1) * 2 + (s & 1)) * g->pl + t + (r >> 1) * Wh + (s >> 1));
+                e[0][s] = d[0] - d[2];
+                e[1][s] = d[1] + d[2];
+                e[2][s] = d[2] - d[1];
+                e[3][s] = d[1] - d[3];
+            }
+            float *v = V + (size_t)c * Tp + t;
+            for (int i = 0; i < 4; i++) {   /* ... then B along each row i */
+                VSTORE(v + (size_t)(i * 4 + 0) * xi_stride, e[i][0] - e[i][2]);
+                VSTORE(v + (size_t)(i * 4 + 1) * xi_stride, e[i][1] + e[i][2]);
+                VSTORE(v + (size_t)(i * 4 + 2) * xi_stride, e[i][2] - e[i][1]);
+                VSTORE(v + (size_t)(i * 4 + 3) * xi_stride, e[i][1] - e[i][3]);
+            }
+        }
+    }
+}
+
+/* One image through the Winograd path: out (K,H,W), or (K,H/2,W/2) 2x2 block sums when down, from
+ * x (C,H,W); X, V, Mt this thread's scratch (see winograd_common), U packed (pack_winograd). The
+ * 16 products of a block of tiles use the direct kernel (fwd_kernel) with the input channels as its
+ * taps; Y = A^T M A, A^T = [1 1 1 0; 0 1 -1 -1], then bias and activation as bias_act. */
+ISA_ATTR static void FN(wino_image)(float *out, const float *x, float *X, float *V, float *Mt, const int *off,
+                                    const float *U, const float *bias, int K, const wgeom_t *g, int act, int down) {
+    enum { MK = FWD_MK };
+    const int C = g->C, H = g->H, W = g->W, Wh = g->Wh, tw = g->tw, relu = act == DN_ACT_RELU;
+    const int TS = MK_MAX * NV_MAX * VL + VL;   /* floats per xi in Mt */
+    FN(wino_planes)(X, X + 4 * (size_t)C * g->pl, x, g);
+    FN(wino_input)(V, X, g);
+    const int V16 = g->Tp / VL, ntiles = (V16 + FWD_NV - 1) / FWD_NV;
+    float y[4][NV_MAX * VL] __attribute__((aligned(64)));
+    for (int tg = 0; tg < ntiles; tg++) {
+        const int v0 = (int)((long)V16 * tg / ntiles), nv = (int)((long)V16 * (tg + 1) / ntiles) - v0;
+        for (int k0 = 0; k0 < K; k0 += MK) {
+            const int mk = K - k0 < MK ? K - k0 : MK;
+            for (int xi = 0; xi < 16; xi++) {
+                const float *Vx = V + (size_t)xi * wino_xi_stride(g) + (size_t)v0 * VL;
+                const float *w = U + (size_t)xi * K * C + (size_t)k0 * C;
+                float *tile = Mt + (size_t)xi * TS;
+                #define WINO_CASE(m, n) case (m) * 8 + (n): \
+                    if ((m) <= MK && (n) <= FWD_NV) { FN(fwd_kernel)(tile, Vx, off, w, C, NULL, 0, m, n); } break;
+                #define WINO_ROW(m) WINO_CASE(m, 1) WINO_CASE(m, 2) WINO_CASE(m, 3) WINO_CASE(m, 4) WINO_CASE(m, 5) WINO_CASE(m, 6)
+                switch (mk * 8 + nv) { WINO_ROW(1) WINO_ROW(2) WINO_ROW(3) WINO_ROW(4) }
+                #undef WINO_ROW
+                #undef WINO_CASE
+            }
+            for (int k = 0; k < mk; k++) {
+                const VEC bk = SPLAT(bias ? bias[k0 + k] : 0.0f);
+                for (int i = 0; i < nv * VL; i += VW) {
+                    VEC m[16], a[2][4];
+                    for (int xi = 0; xi < 16; xi++) m[xi] = VLOAD(Mt + (size_t)xi * TS + k * (NV_MAX * VL) + i);
+                    for (int j = 0; j < 4; j++) {   /* A^T down each column */
+                        a[0][j] = (m[j] + m[4 + j]) + m[8 + j];
+                        a[1][j] = (m[4 + j] - m[8 + j]) - m[12 + j];
+                    }
+                    for (int r = 0; r < 2; r++) {   /* ... then A along each row */
+                        VEC y0 = (a[r][0] + a[r][1]) + a[r][2], y1 = (a[r][1] - a[r][2]) - a[r][3];
+                        if (!down) {
+                            y0 += bk;
+                            y1 += bk;
+                            if (relu) {
+                                y0 = (VEC)((VECI)y0 & (y0 > 0.0f));   /* NaN -> 0, like bias_act */
+                                y1 = (VEC)((VECI)y1 & (y1 > 0.0f));
+                            }
+                        }
+                        VSTORE(&y[r * 2][i], y0);
+                        VSTORE(&y[r * 2 + 1][i], y1);
+                    }
+                }
+                /* the wide tiles [v0*VL, (v0+nv)*VL) of this channel into the output, row by row */
+                const int t0 = v0 * VL, t1 = t0 + nv * VL;
+                for (int ty = t0 / Wh; ty < g->th && ty * Wh < t1; ty++) {
+                    const int a0 = ty * Wh < t0 ? t0 - ty * Wh : 0, a1 = (ty + 1) * Wh > t1 ? t1 - ty * Wh : tw;
+                    const int b1 = a1 < tw ? a1 : tw;
+                    const float *y00 = &y[0][ty * Wh - t0], *y01 = &y[1][ty * Wh - t0];
+                    const float *y10 = &y[2][ty * Wh - t0], *y11 = &y[3][ty * Wh - t0];
+                    if (down) {   /* the 2x2 block sums, as sum2x2 adds them */
+                        float *o = out + ((size_t)(k0 + k) * (H / 2) + ty) * (W / 2);
+                        for (int tx = a0; tx < b1; tx++) o[tx] = (y00[tx] + y01[tx]) + (y10[tx] + y11[tx]);
+                        continue;
+                    }
+                    float *o0 = out + ((size_t)(k0 + k) * H + 2 * ty) * W, *o1 = o0 + W;
+                    const int last = 2 * ty + 1 < H;
+                    for (int tx = a0; tx < b1; tx++) {
+                        o0[2 * tx] = y00[tx];
+                        if (2 * tx + 1 < W) o0[2 * tx + 1] = y01[tx];
+                        if (last) {
+                            o1[2 * tx] = y10[tx];
+                            if (2 * tx + 1 < W) o1[2 * tx + 1] = y11[tx];
+                        }
+                    }
+                }
             }
         }
     }

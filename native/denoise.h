@@ -43,6 +43,10 @@ int  runtime_cpu_features(void);         /* DN_CPU_* bits */
  * CPU alone. */
 int  runtime_set_isa(int level);
 int  runtime_isa(void);                  /* the level in effect */
+/* The 3x3 convolutions' algorithm (DN_CONV_*): DN_CONV_AUTO (Winograd F(2x2,3x3) where it pays, see
+ * conv2d.c) or DN_CONV_DIRECT. Process-wide; returns the previous one. For tests that hold both
+ * against the reference, and for benchmarks. */
+int  runtime_set_conv_algo(int algo);
 /* The bytes of the allocation that made this thread's last op return DN_ERR_NOMEM. */
 int64_t runtime_error_bytes(void);
 /* For fault tests: from now on every scratch request of more than bytes fails as if the memory were

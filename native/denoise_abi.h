@@ -32,6 +32,10 @@
 #define DN_ISA_AVX2 1
 #define DN_ISA_AVX512 2
 
+/* Convolution algorithms of runtime_set_conv_algo(): the fastest that fits each call, or direct only. */
+#define DN_CONV_AUTO 0
+#define DN_CONV_DIRECT 1
+
 /* Threads per block of every CUDA launch; the reductions' fixed summation tree assumes exactly this
  * many, and CPU twins that promise the GPU's bits (sum_scaled) reproduce that tree. */
 #define DN_THREADS 256

@@ -47,6 +47,16 @@ int runtime_set_isa(int level) {
     return runtime_isa();
 }
 
+/* ---- the convolution algorithm ---- */
+
+static int conv_algo_now = DN_CONV_AUTO;
+
+int conv_algo(void) { return __atomic_load_n(&conv_algo_now, __ATOMIC_RELAXED); }
+
+int runtime_set_conv_algo(int algo) {
+    return __atomic_exchange_n(&conv_algo_now, algo == DN_CONV_DIRECT ? DN_CONV_DIRECT : DN_CONV_AUTO, __ATOMIC_RELAXED);
+}
+
 /* ---- scratch memory and its failures ---- */
 
 /* Not reset by a successful op: it describes the last DN_ERR_NOMEM of this thread. */

@@ -32,6 +32,9 @@ typedef struct {
  * new size needs); a refusal by the limit leaves b as it was. */
 DN_INTERNAL void *dn_buf_reserve(dn_buf_t *b, size_t bytes);
 
+/* The convolution algorithm in effect (DN_CONV_*, see runtime_set_conv_algo). */
+DN_INTERNAL int conv_algo(void);
+
 /* malloc(bytes) under the same limit; NULL when refused. Release with free(). */
 DN_INTERNAL void *dn_alloc(size_t bytes);
 

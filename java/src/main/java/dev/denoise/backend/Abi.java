@@ -23,6 +23,9 @@ public final class Abi {
     /** Instruction-set levels of runtime_set_isa(). */
     public static final int DN_ISA_GENERIC = 0, DN_ISA_AVX2 = 1, DN_ISA_AVX512 = 2;
 
+    /** Convolution algorithms of runtime_set_conv_algo(). */
+    public static final int DN_CONV_AUTO = 0, DN_CONV_DIRECT = 1;
+
     /** Threads per block of every CUDA launch; the GPU reductions' fixed tree assumes exactly this many. */
     public static final int DN_THREADS = 256;
 

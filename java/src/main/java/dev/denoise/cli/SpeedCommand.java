@@ -1,8 +1,10 @@
 package dev.denoise.cli;
 
+import dev.denoise.backend.Abi;
 import dev.denoise.backend.Backend;
 import dev.denoise.backend.Tensor;
 import dev.denoise.data.Dataset;
+import dev.denoise.ffm.DenoiseNative;
 import dev.denoise.model.Autoencoder;
 import dev.denoise.model.ModelKind;
 import dev.denoise.train.Noise;
@@ -45,6 +47,11 @@ final class SpeedCommand implements Runnable {
     @Option(names = "--infer", defaultValue = "1000", description = "Images for the inference timing (0 = none).")
     int infer;
 
+    @Option(names = "--cpu-conv", defaultValue = "auto", paramLabel = "auto|direct",
+            description = "The CPU's 3x3 convolutions: auto (Winograd F(2x2,3x3) where it pays) or direct, "
+                    + "to measure one against the other. Default: auto.")
+    String cpuConv;
+
     @Mixin
     Options.Architecture arch;
 
@@ -62,10 +69,16 @@ final class SpeedCommand implements Runnable {
         arch.validate();
         arch.config(kind, 1, 28, 28, null); // refuses a depth 28x28 does not divide, before any work
         device.validate();
+        int algo = Ranges.parse("--cpu-conv", () -> switch (cpuConv) {
+            case "auto" -> Abi.DN_CONV_AUTO;
+            case "direct" -> Abi.DN_CONV_DIRECT;
+            default -> throw new IllegalArgumentException("expected auto or direct, got '" + cpuConv + "'");
+        });
         // Eight batches to cycle through, as the PyTorch peer does, but no more than POOL images
         // once batches are large; never fewer than one batch or the inference images.
         float[] pool = images(Math.max(Math.max(batch, infer), Math.min(batch * 8, POOL)));
         int d = 784, poolImages = pool.length / d;
+        if (algo != Abi.DN_CONV_AUTO) DenoiseNative.runtime_set_conv_algo(algo); // this process only runs the benchmark
         try (Backend b = device.open(); Autoencoder m = Autoencoder.create(b, arch.config(kind, 1, 28, 28, null), batch);
              Tensor all = b.allocate(poolImages, 1, 28, 28); Tensor clean = b.allocate(batch, 1, 28, 28);
              Tensor noisy = b.allocate(batch, 1, 28, 28); Tensor offset = b.allocate(2); Tensor loss = b.allocate(1)) {

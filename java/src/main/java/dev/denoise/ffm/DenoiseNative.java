@@ -99,6 +99,12 @@ public final class DenoiseNative implements Kernels {
         try { return (int) runtime_set_isa$mh.invokeExact(level); } catch (Throwable t) { throw rethrow(t); }
     }
 
+    private static final MethodHandle runtime_set_conv_algo$mh = LIB.function("runtime_set_conv_algo", JAVA_INT, JAVA_INT);
+    /** The 3x3 convolutions' algorithm, DN_CONV_AUTO (Winograd where it pays) or DN_CONV_DIRECT; process-wide; returns the previous one. */
+    public static int runtime_set_conv_algo(int algo) {
+        try { return (int) runtime_set_conv_algo$mh.invokeExact(algo); } catch (Throwable t) { throw rethrow(t); }
+    }
+
     private static final MethodHandle runtime_isa$mh = LIB.function("runtime_isa", JAVA_INT);
     public static int runtime_isa() {
         try { return (int) runtime_isa$mh.invokeExact(); } catch (Throwable t) { throw rethrow(t); }

@@ -12,8 +12,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * The kernels that pick their instruction set by hand (conv2d, gemm, adam) on each path this CPU
  * has: the whole op contract again with the AVX2 and the portable paths forced (CpuOpsTest runs the
- * best one, AVX-512 where the CPU has it), and Adam's bits equal on every path, as they must be to
- * equal the GPU's. A path the CPU lacks is skipped with that reason.
+ * best one, AVX-512 where the CPU has it), the contract again with the 3x3 convolutions on their
+ * direct path (the others take Winograd's where it fits), and Adam's bits equal on every path, as
+ * they must be to equal the GPU's. A path the CPU lacks is skipped with that reason.
  */
 class CpuIsaTest {
     private static final CpuBackend cpu = SharedCpu.get();
@@ -71,6 +72,25 @@ class CpuIsaTest {
         @Override
         int level() {
             return Abi.DN_ISA_GENERIC;
+        }
+    }
+
+    /** The op contract with the 3x3 convolutions forced onto the direct path (the others take Winograd's where it fits). */
+    @Nested
+    class Direct extends OpsContract {
+        @BeforeEach
+        void direct() {
+            DenoiseNative.runtime_set_conv_algo(Abi.DN_CONV_DIRECT);
+        }
+
+        @AfterEach
+        void auto() {
+            DenoiseNative.runtime_set_conv_algo(Abi.DN_CONV_AUTO);
+        }
+
+        @Override
+        protected Backend backend() {
+            return cpu;
         }
     }
 

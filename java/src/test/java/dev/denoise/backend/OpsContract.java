@@ -122,11 +122,16 @@ abstract class OpsContract {
 
     // ---------------- conv2d ----------------
 
-    /** {N, C, H, W, K, R, S}: 1x1 images, odd sizes, widths around vector widths, the model's layers. */
+    /**
+     * {N, C, H, W, K, R, S}: 1x1 images, odd sizes, widths around vector widths, the model's layers;
+     * the last three take the CPU's Winograd path (3x3, ≥ 8 channels each way, ≥ 12 pixels each way),
+     * with odd sides and channel counts off the register blocking.
+     */
     static final int[][] CONV_SHAPES = {
             {1, 1, 1, 1, 1, 3, 3}, {2, 1, 7, 5, 4, 3, 3}, {2, 3, 9, 17, 5, 3, 3}, {1, 4, 6, 15, 3, 1, 1},
             {1, 2, 8, 16, 3, 5, 5}, {2, 5, 4, 33, 2, 3, 3}, {1, 32, 7, 7, 32, 3, 3}, {2, 1, 28, 28, 32, 3, 3},
-            {1, 32, 14, 14, 1, 3, 3}, {1, 3, 13, 31, 4, 3, 5}};
+            {1, 32, 14, 14, 1, 3, 3}, {1, 3, 13, 31, 4, 3, 5},
+            {2, 32, 14, 14, 32, 3, 3}, {2, 9, 13, 15, 10, 3, 3}, {1, 12, 28, 29, 13, 3, 3}};
 
     @Test
     void conv2d_forward() {
@@ -150,7 +155,7 @@ abstract class OpsContract {
     @Test
     void conv2d_gradients() {
         for (int[] s : new int[][] {{2, 3, 5, 7, 4, 3, 3}, {1, 2, 6, 4, 3, 5, 5}, {2, 1, 3, 9, 2, 3, 1},
-                {1, 2, 1, 1, 3, 3, 3}}) {
+                {1, 2, 1, 1, 3, 3, 3}, {1, 9, 12, 13, 8, 3, 3}}) {
             int n = s[0], c = s[1], h = s[2], w = s[3], k = s[4], r = s[5], q = s[6];
             String name = java.util.Arrays.toString(s);
             double[] x = rand(n * c * h * w), wt = rand(k * c * r * q), g = rand(n * k * h * w);
@@ -173,7 +178,7 @@ abstract class OpsContract {
     @Test
     void upsample2d_conv2d_backward_data_gradient_and_two_op_equivalence() {
         for (int[] s : new int[][] {{2, 3, 4, 6, 2, 3, 3}, {1, 2, 6, 2, 3, 5, 5}, {2, 32, 14, 14, 32, 3, 3},
-                {2, 32, 28, 28, 1, 3, 3}, {1, 1, 8, 8, 4, 3, 1}}) {
+                {2, 32, 28, 28, 1, 3, 3}, {1, 1, 8, 8, 4, 3, 1}, {1, 8, 12, 16, 9, 3, 3}}) {
             int n = s[0], c = s[1], h = s[2], w = s[3], k = s[4], r = s[5], q = s[6];
             String name = java.util.Arrays.toString(s);
             double[] x = rand(n * c * (h / 2) * (w / 2)), wt = rand(k * c * r * q), g = rand(n * k * h * w);
