@@ -34,7 +34,7 @@ CUDA_ARCHS := -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=
 CUDA_SRC := $(wildcard cuda/*.cu)
 FATBIN := cuda/build/denoise.fatbin
 
-.PHONY: jar native cuda test demo data fashion-data java-check clean info bench bench-peers device-pack fuzz photos-demo
+.PHONY: jar native cuda test demo data fashion-data java-check clean info bench bench-peers bench-shared device-pack fuzz photos-demo
 jar: java-check native cuda
 	$(MVN) -DskipTests package -pl java -am
 	@echo "built $(JAR)  (run: java -jar $(JAR) --help)"
@@ -144,6 +144,10 @@ bench: jar
 # denoise against PyTorch (Debian's python3-torch, installed when missing) on this CPU, side by side
 bench-peers: jar data
 	bash bench/peers.sh
+
+# training images/s alone and beside one busy process (bench/shared.sh)
+bench-shared: jar data
+	bash bench/shared.sh
 
 # ---- a folder to carry to a GPU machine without JDK or network (bench/gpu.sh runs it there) ----
 # What travels to the GPU machine (the working tree plus .device/) is capped at 64 MiB; device-pack

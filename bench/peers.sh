@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# bench/peers.sh — denoise against PyTorch on this CPU, in one run: the same three models, recipe,
-# batch and thread count, measured alternately (ours, theirs, ours, ...) so both see the same
+# bench/peers.sh — denoise against PyTorch on this CPU, in one run: the same models, recipe, batch,
+# image size and thread count, measured alternately (ours, theirs, ours) so both see the same
 # machine load; then this machine's FP32 peak. Run by `make bench-peers` (which builds the jar).
-# THREADS (default: all cores), ROUNDS (default 3) and STEPS (default 40) tune it.
+# THREADS (default: all cores), ROUNDS (default 3) and STEPS (default 40; a quarter of it for the
+# 64x64 RGB cases) tune it. ISA=avx2 forces our AVX2 path (what an AVX2-only machine runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=${THREADS:-$(nproc)}
 ROUNDS=${ROUNDS:-3}
 STEPS=${STEPS:-40}
+ISA=${ISA:-best}
 JAVA="${JAVA_HOME:?JAVA_HOME must name a JDK 25}/bin/java"
 PY=/usr/bin/python3
 export DENOISE_THREADS=$T OMP_NUM_THREADS=$T
@@ -20,24 +22,38 @@ if ! $PY -c "import torch" 2>/dev/null || ! ldconfig -p | grep libopenblas >/dev
     apt-get install -y -q python3-torch libopenblas0-openmp >/dev/null
 fi
 
-ours=() theirs=()
-for m in dense vae conv skip; do
-    o=$(CI=1 "$JAVA" -jar java/target/denoise.jar speed --model "$m" --device cpu --steps "$STEPS" --rounds "$ROUNDS" --infer 1000)
-    t=$($PY bench/peers/torch_models.py speed --model "$m" --threads "$T" --steps "$STEPS" --rounds "$ROUNDS" --infer 1000 --infer-batch 1000 2>/dev/null)
-    o2=$(CI=1 "$JAVA" -jar java/target/denoise.jar speed --model "$m" --device cpu --steps "$STEPS" --rounds "$ROUNDS" --infer 1000)
-    echo "$o"; echo "$t"; echo "$o2"
-    best() { grep "$1" | sed -E 's/.*best ([0-9]+).*/\1/;s/.*= ([0-9]+) images\/s.*/\1/' | sort -n | tail -1; }
+# name, model, batch, image side, channels, steps: MNIST at each model's batch (skip also at its
+# recipe's 16), then 64x64 RGB picture patches
+CASES=(
+    "dense dense 128 28 1 $STEPS"
+    "vae vae 128 28 1 $STEPS"
+    "conv conv 128 28 1 $STEPS"
+    "skip skip 128 28 1 $STEPS"
+    "skip-b16 skip 16 28 1 $((STEPS * 4))"
+    "conv-rgb64 conv 32 64 3 $((STEPS / 2))"
+    "skip-rgb64 skip 16 64 3 $STEPS"
+)
+best() { grep "$1" | sed -E 's/.*best ([0-9]+).*/\1/;s/.*= ([0-9]+) images\/s.*/\1/' | sort -n | tail -1; }
+rows=()
+for c in "${CASES[@]}"; do
+    read -r name m b size ch steps <<< "$c"
+    shape=(--batch "$b" --size "$size" --channels "$ch" --steps "$steps" --rounds "$ROUNDS")
+    ours() { CI=1 "$JAVA" -jar java/target/denoise.jar speed --model "$m" --device cpu --cpu-isa "$ISA" "${shape[@]}" --infer 1000; }
+    o=$(ours)
+    t=$($PY bench/peers/torch_models.py speed --model "$m" --threads "$T" "${shape[@]}" --infer 1000 --infer-batch 1000 2>/dev/null)
+    o2=$(ours)
+    echo "$name:"; echo "$o"; echo "$t"; echo "$o2"
     ot=$(printf '%s\n%s\n' "$o" "$o2" | best "train:"); oi=$(printf '%s\n%s\n' "$o" "$o2" | best "infer:")
     tt=$(echo "$t" | best "train:"); ti=$(echo "$t" | best "infer:")
-    ours+=("$m $ot $oi") theirs+=("$m $tt $ti")
+    rows+=("$name $ot $tt $oi $ti")
 done
 
 gcc -O2 -fopenmp -march=native -o /tmp/fma_peak bench/fma_peak.c
 peak=$(/tmp/fma_peak)
 echo
-echo "threads $T; $peak"
-printf '%-6s %14s %14s %7s %14s %14s %7s\n' model "train denoise" "train torch" ratio "infer denoise" "infer torch" ratio
-for i in "${!ours[@]}"; do
-    read -r m ot oi <<< "${ours[$i]}"; read -r _ tt ti <<< "${theirs[$i]}"
-    printf '%-6s %14s %14s %6.2fx %14s %14s %6.2fx\n' "$m" "$ot" "$tt" "$(echo "$ot/$tt" | bc -l)" "$oi" "$ti" "$(echo "$oi/$ti" | bc -l)"
+echo "threads $T; kernels: $ISA; $peak"
+printf '%-11s %14s %14s %7s %14s %14s %7s\n' case "train denoise" "train torch" ratio "infer denoise" "infer torch" ratio
+for r in "${rows[@]}"; do
+    read -r name ot tt oi ti <<< "$r"
+    printf '%-11s %14s %14s %6.2fx %14s %14s %6.2fx\n' "$name" "$ot" "$tt" "$(echo "$ot/$tt" | bc -l)" "$oi" "$ti" "$(echo "$oi/$ti" | bc -l)"
 done

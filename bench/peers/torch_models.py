@@ -177,14 +177,14 @@ def _up(x):
 class ConvAE(nn.Module):
     """The seed's conv autoencoder (level_convs=1): e1, pool, e2, pool | d1, up, d2, up, d3."""
 
-    def __init__(self, width=32, level_convs=1):
+    def __init__(self, width=32, level_convs=1, channels=1):
         super().__init__()
         self.n = level_convs
-        _stage(self, "e1", 1, width, self.n, True)
+        _stage(self, "e1", channels, width, self.n, True)
         _stage(self, "e2", width, width, self.n, True)
         _stage(self, "d1", width, width, self.n, False)
         _stage(self, "d2", width, width, self.n, False)
-        _stage(self, "d3", width, 1, self.n, False)
+        _stage(self, "d3", width, channels, self.n, False)
 
     def forward(self, x):
         h = F.max_pool2d(_run(self, "e1", self.n, x), 2)          # 28 -> 14
@@ -202,14 +202,14 @@ class SkipAE(nn.Module):
     size; channels double per level (width at 28x28, 2*width at 14x14 and 7x7); level_convs 3x3
     convs per stage."""
 
-    def __init__(self, width=12, level_convs=2):
+    def __init__(self, width=12, level_convs=2, channels=1):
         super().__init__()
         self.n = level_convs
-        _stage(self, "e1", 1, width, self.n, True)
+        _stage(self, "e1", channels, width, self.n, True)
         _stage(self, "e2", width, 2 * width, self.n, True)
         _stage(self, "d1", 2 * width, 2 * width, self.n, False)
         _stage(self, "d2", 2 * width, width, self.n, False)
-        _stage(self, "d3", width, 1, self.n, False)
+        _stage(self, "d3", width, channels, self.n, False)
 
     def forward(self, x):
         s1 = _run(self, "e1", self.n, x)                          # 28
@@ -222,15 +222,17 @@ class SkipAE(nn.Module):
         return F.binary_cross_entropy_with_logits(self(x), target)
 
 
-def make_model(kind, hidden=256, latent=None, conv_width=None, level_convs=None):
+def make_model(kind, hidden=256, latent=None, conv_width=None, level_convs=None, channels=1):
+    if channels != 1 and kind in ("dense", "vae"):
+        raise ValueError(f"{kind}: 1x28x28 images only")
     if kind == "dense":
         return DenseAE(hidden, 64 if latent is None else latent)
     if kind == "vae":
         return VAE(hidden, 16 if latent is None else latent)
     if kind == "conv":
-        return ConvAE(32 if conv_width is None else conv_width, 1 if level_convs is None else level_convs)
+        return ConvAE(32 if conv_width is None else conv_width, 1 if level_convs is None else level_convs, channels)
     if kind == "skip":
-        return SkipAE(12 if conv_width is None else conv_width, 2 if level_convs is None else level_convs)
+        return SkipAE(12 if conv_width is None else conv_width, 2 if level_convs is None else level_convs, channels)
     raise ValueError(f"unknown model {kind!r} (expected dense, vae, conv or skip)")
 
 
@@ -458,16 +460,17 @@ def cmd_speed(args):
     # Real images when they are there (speed should not, but might, depend on the values, e.g.
     # through denormals or ReLU sparsity); uniform random images otherwise.
     path = os.path.join(args.data, "train-images-idx3-ubyte")
-    if os.path.exists(path) or os.path.exists(path + ".gz"):
+    shape = (args.channels, args.size, args.size)
+    if shape == IMAGE_SHAPE and (os.path.exists(path) or os.path.exists(path + ".gz")):
         pool = load_mnist(args.data, "train")[:max(args.batch * 8, args.infer)]
-    else:
-        pool = torch.rand((max(args.batch * 8, args.infer),) + IMAGE_SHAPE, generator=generator)
+    else:  # other sizes (picture patches): uniform random images, as denoise speed takes them
+        pool = torch.rand((max(args.batch * 8, args.infer),) + shape, generator=generator)
     dev = torch.device(args.device)
     # plain FP32 unless asked, as denoise without --tf32: PyTorch lets cuDNN convolutions use TF32 by default
     torch.backends.cudnn.allow_tf32 = bool(args.tf32)
     torch.backends.cuda.matmul.allow_tf32 = bool(args.tf32)
     pool = pool.to(dev)
-    model = make_model(args.model, level_convs=args.level_convs).to(dev)
+    model = make_model(args.model, level_convs=args.level_convs, channels=args.channels).to(dev)
     opt = make_optimizer(model)
     compiled = bool(args.compile) and hasattr(torch, "compile")  # 2.x has it; 1.x runs eager
     if compiled:
@@ -572,6 +575,8 @@ def main(argv=None):
     s = sub.add_parser("speed", help="training and inference throughput")
     model_choice(s)
     s.add_argument("--batch", type=int, default=128)
+    s.add_argument("--size", type=int, default=28, help="image side (conv, skip: e.g. 64 for picture patches)")
+    s.add_argument("--channels", type=int, default=1, help="image channels (conv, skip: 3 for RGB patches)")
     s.add_argument("--steps", type=int, default=50, help="timed training steps")
     s.add_argument("--warmup", type=int, default=5, help="untimed training steps first")
     s.add_argument("--infer", type=int, default=0, help="also time inference on N images")

@@ -1,6 +1,7 @@
 package dev.denoise;
 
 import dev.denoise.backend.Backend;
+import dev.denoise.backend.CpuBackend;
 import dev.denoise.backend.Tensor;
 import dev.denoise.io.Images;
 import dev.denoise.model.Autoencoder;
@@ -31,6 +32,11 @@ public final class Denoiser implements AutoCloseable {
     static final int BLEND = 8;
     /** Smallest tile side: large enough that the margins waste little of each tile. */
     static final int MIN_TILE = 256;
+    /**
+     * Tiles denoised together, at most: a CPU runs them on its threads at once (one image lane
+     * each), a GPU as one batch. Each tile's result does not depend on how many go together.
+     */
+    static final int TILE_BATCH = 4;
 
     /**
      * Where tiles are cut for a conv model: margin, the receptive radius rounded up to
@@ -119,7 +125,9 @@ public final class Denoiser implements AutoCloseable {
         int ch = img.channels(), h = img.height(), w = img.width();
         Tiling g = Tiling.of(model.config());
         int side = g.tile(), size = ch * side * side;
-        if (tiler == null) tiler = sharingWeights(side, side);
+        Backend b = model.backend();
+        int batch = b instanceof CpuBackend cpu ? Math.min(TILE_BATCH, cpu.threads()) : TILE_BATCH;
+        if (tiler == null) tiler = sharingWeights(side, side, batch);
         float[] acc = new float[ch * h * w], wsum = new float[h * w];
         /* the last tile of a row or column is pulled back to the edge, kept on the pooling grid
          * (so it may overhang the edge by less than 2^depth pixels, filled by replication) */
@@ -134,32 +142,39 @@ public final class Denoiser implements AutoCloseable {
             }
             if (ty == lastY) break;
         }
-        /* A pipeline over two staging slots: while the device denoises tile k, the host cuts tile
-         * k + 1 into one slot and blends tile k − 1 out of the other; it waits only for a slot. */
-        Backend b = tiler.backend();
-        try (Tensor in = b.allocate(1, ch, side, side); Tensor out = b.allocate(1, ch, side, side);
-             Backend.Staging in0 = b.staging(size); Backend.Staging in1 = b.staging(size);
-             Backend.Staging out0 = b.staging(size); Backend.Staging out1 = b.staging(size)) {
+        /* A pipeline over two staging slots: while the device denoises group k of tiles, the host
+         * cuts group k + 1 into one slot and blends group k − 1 out of the other; it waits only for
+         * a slot. */
+        int groups = (origins.size() + batch - 1) / batch;
+        try (Tensor in = b.allocate(batch, ch, side, side); Tensor out = b.allocate(batch, ch, side, side);
+             Backend.Staging in0 = b.staging((long) batch * size); Backend.Staging in1 = b.staging((long) batch * size);
+             Backend.Staging out0 = b.staging((long) batch * size); Backend.Staging out1 = b.staging((long) batch * size)) {
             Backend.Staging[] ins = {in0, in1}, outs = {out0, out1};
             int[] pending = {-1, -1};
-            for (int k = 0; k < origins.size(); k++) {
-                int slot = k & 1, ty = origins.get(k)[0], tx = origins.get(k)[1];
+            for (int k = 0; k < groups; k++) {
+                int slot = k & 1, first = k * batch, n = Math.min(batch, origins.size() - first);
                 ins[slot].await();
-                MemorySegment tile = ins[slot].memory();
-                for (int c = 0; c < ch; c++)
-                    for (int y = 0; y < side; y++)
-                        for (int x = 0; x < side; x++) {
-                            int sy = Math.min(h - 1, ty + y), sx = Math.min(w - 1, tx + x); // replicate past the edge
-                            tile.setAtIndex(ValueLayout.JAVA_FLOAT, (c * side + y) * side + x, img.pixels()[(c * h + sy) * w + sx]);
-                        }
-                b.upload(in, ins[slot], 0);
-                tiler.reconstruct(in, out);
-                if (pending[slot] >= 0) blend(outs[slot], origins.get(pending[slot]), g, ch, h, w, acc, wsum);
-                b.download(outs[slot], 0, out);
+                MemorySegment tiles = ins[slot].memory();
+                for (int j = 0; j < n; j++) {
+                    int ty = origins.get(first + j)[0], tx = origins.get(first + j)[1];
+                    long base = (long) j * size;
+                    for (int c = 0; c < ch; c++)
+                        for (int y = 0; y < side; y++)
+                            for (int x = 0; x < side; x++) {
+                                int sy = Math.min(h - 1, ty + y), sx = Math.min(w - 1, tx + x); // replicate past the edge
+                                tiles.setAtIndex(ValueLayout.JAVA_FLOAT, base + (c * side + y) * side + x,
+                                        img.pixels()[(c * h + sy) * w + sx]);
+                            }
+                }
+                Tensor tin = in.rows(0, n), tout = out.rows(0, n);
+                b.upload(tin, ins[slot], 0);
+                tiler.reconstruct(tin, tout);
+                if (pending[slot] >= 0) blendGroup(outs[slot], pending[slot], batch, origins, g, ch, h, w, acc, wsum);
+                b.download(outs[slot], 0, tout);
                 pending[slot] = k;
             }
-            for (int k = Math.max(0, origins.size() - 2); k < origins.size(); k++) {
-                blend(outs[k & 1], origins.get(k), g, ch, h, w, acc, wsum);
+            for (int k = Math.max(0, groups - 2); k < groups; k++) {
+                blendGroup(outs[k & 1], k, batch, origins, g, ch, h, w, acc, wsum);
             }
         }
         for (int c = 0; c < ch; c++)
@@ -167,11 +182,19 @@ public final class Denoiser implements AutoCloseable {
         return acc;
     }
 
-    /** Adds a denoised tile at origin (ty, tx), weighted by the tiling's ramps, into acc and wsum. */
-    private static void blend(Backend.Staging tile, int[] origin, Tiling g, int ch, int h, int w, float[] acc,
+    /** Blends group k's tiles (batch per group) out of staging tiles. */
+    private static void blendGroup(Backend.Staging tiles, int k, int batch, List<int[]> origins, Tiling g, int ch, int h,
+                                   int w, float[] acc, float[] wsum) {
+        tiles.await();
+        int first = k * batch, n = Math.min(batch, origins.size() - first);
+        for (int j = 0; j < n; j++) {
+            blend(tiles.memory(), (long) j * ch * g.tile() * g.tile(), origins.get(first + j), g, ch, h, w, acc, wsum);
+        }
+    }
+
+    /** Adds a denoised tile (at base in out) at origin (ty, tx), weighted by the tiling's ramps, into acc and wsum. */
+    private static void blend(MemorySegment out, long base, int[] origin, Tiling g, int ch, int h, int w, float[] acc,
                               float[] wsum) {
-        tile.await();
-        MemorySegment out = tile.memory();
         int side = g.tile(), ty = origin[0], tx = origin[1];
         for (int y = 0; y < side && ty + y < h; y++) {
             float wy = g.ramp(y, ty > 0, ty + side < h);
@@ -179,7 +202,7 @@ public final class Denoiser implements AutoCloseable {
                 float wt = wy * g.ramp(x, tx > 0, tx + side < w);
                 wsum[(ty + y) * w + tx + x] += wt;
                 for (int c = 0; c < ch; c++) {
-                    acc[(c * h + ty + y) * w + tx + x] += wt * out.getAtIndex(ValueLayout.JAVA_FLOAT, (c * side + y) * side + x);
+                    acc[(c * h + ty + y) * w + tx + x] += wt * out.getAtIndex(ValueLayout.JAVA_FLOAT, base + (c * side + y) * side + x);
                 }
             }
         }
@@ -190,9 +213,9 @@ public final class Denoiser implements AutoCloseable {
         return Tiling.roundUp(v, model.config().sizeMultiple());
     }
 
-    private Autoencoder sharingWeights(int h, int w) {
+    private Autoencoder sharingWeights(int h, int w, int batch) {
         ModelConfig c = model.config();
-        Autoencoder m = Autoencoder.create(model.backend(), c.withSize(h, w), 1);
+        Autoencoder m = Autoencoder.create(model.backend(), c.withSize(h, w), batch);
         model.backend().copy(m.parameters().values(), model.parameters().values());
         return m;
     }

@@ -73,7 +73,9 @@ public final class CpuBackend extends Backend {
 
     @Override
     public String describe() {
-        return "cpu (" + threads + " threads, " + cpuFeatures() + ")";
+        int isa = DenoiseNative.runtime_isa();
+        String kernels = isa == Abi.DN_ISA_AVX512 ? "AVX-512" : isa == Abi.DN_ISA_AVX2 ? "AVX2" : "portable";
+        return "cpu (" + threads + " threads, " + cpuFeatures() + "; " + kernels + " kernels)";
     }
 
     @Override
