@@ -27,6 +27,9 @@
  *    shapes alone) keeps MK output channels x NT taps of lane-wise partial sums in registers over
  *    all its images, sums the lanes once and writes its own partial dweight; the chunks' partials
  *    are then added in chunk order.
+ *  - 3x3 convolutions with enough channels on maps of 12 pixels or more take Winograd F(2x2, 3x3)
+ *    instead (see wgeom_t and wino_fits): forward, backward data and, from 24 channels each way,
+ *    backward filter. runtime_set_conv_algo(DN_CONV_DIRECT) turns it off (tests, benchmarks).
  *  - Every output element is computed by exactly one kernel call whose operation order depends only
  *    on the shapes, never on which thread ran it: the bits do not depend on the thread count.
  */
