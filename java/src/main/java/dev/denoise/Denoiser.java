@@ -156,15 +156,16 @@ public final class Denoiser implements AutoCloseable {
                 ins[slot].await();
                 MemorySegment tiles = ins[slot].memory();
                 for (int j = 0; j < n; j++) {
-                    int ty = origins.get(first + j)[0], tx = origins.get(first + j)[1];
+                    int ty = origins.get(first + j)[0], tx = origins.get(first + j)[1], inside = Math.min(side, w - tx);
                     long base = (long) j * size;
                     for (int c = 0; c < ch; c++)
-                        for (int y = 0; y < side; y++)
-                            for (int x = 0; x < side; x++) {
-                                int sy = Math.min(h - 1, ty + y), sx = Math.min(w - 1, tx + x); // replicate past the edge
-                                tiles.setAtIndex(ValueLayout.JAVA_FLOAT, base + (c * side + y) * side + x,
-                                        img.pixels()[(c * h + sy) * w + sx]);
-                            }
+                        for (int y = 0; y < side; y++) {
+                            int src = (c * h + Math.min(h - 1, ty + y)) * w + tx; // rows past the edge replicate the last
+                            long dst = base + (long) (c * side + y) * side;
+                            MemorySegment.copy(img.pixels(), src, tiles, ValueLayout.JAVA_FLOAT, dst * Float.BYTES, inside);
+                            float edge = img.pixels()[src + inside - 1]; // and columns past it the last column
+                            for (int x = inside; x < side; x++) tiles.setAtIndex(ValueLayout.JAVA_FLOAT, dst + x, edge);
+                        }
                 }
                 Tensor tin = in.rows(0, n), tout = out.rows(0, n);
                 b.upload(tin, ins[slot], 0);
@@ -195,15 +196,20 @@ public final class Denoiser implements AutoCloseable {
     /** Adds a denoised tile (at base in out) at origin (ty, tx), weighted by the tiling's ramps, into acc and wsum. */
     private static void blend(MemorySegment out, long base, int[] origin, Tiling g, int ch, int h, int w, float[] acc,
                               float[] wsum) {
-        int side = g.tile(), ty = origin[0], tx = origin[1];
+        int side = g.tile(), ty = origin[0], tx = origin[1], cols = Math.min(side, w - tx);
+        float[] wx = new float[cols], wt = new float[cols], row = new float[cols];
+        for (int x = 0; x < cols; x++) wx[x] = g.ramp(x, tx > 0, tx + side < w);
         for (int y = 0; y < side && ty + y < h; y++) {
             float wy = g.ramp(y, ty > 0, ty + side < h);
-            for (int x = 0; x < side && tx + x < w; x++) {
-                float wt = wy * g.ramp(x, tx > 0, tx + side < w);
-                wsum[(ty + y) * w + tx + x] += wt;
-                for (int c = 0; c < ch; c++) {
-                    acc[(c * h + ty + y) * w + tx + x] += wt * out.getAtIndex(ValueLayout.JAVA_FLOAT, base + (c * side + y) * side + x);
-                }
+            int o = (ty + y) * w + tx;
+            for (int x = 0; x < cols; x++) {
+                wt[x] = wy * wx[x];
+                wsum[o + x] += wt[x];
+            }
+            for (int c = 0; c < ch; c++) {
+                MemorySegment.copy(out, ValueLayout.JAVA_FLOAT, (base + (long) (c * side + y) * side) * Float.BYTES, row, 0, cols);
+                int co = c * h * w + o;
+                for (int x = 0; x < cols; x++) acc[co + x] += wt[x] * row[x];
             }
         }
     }
