@@ -15,7 +15,10 @@ class CpuOpsTest extends OpsContract {
         return cpu;
     }
 
-    /** Every op that reduces or splits work gives the same bits on 1 and on 2 threads. */
+    /**
+     * Every op that reduces or splits work gives the same bits on 1 and on 2 threads, on the direct
+     * and the Winograd convolution paths.
+     */
     @Test
     void results_do_not_depend_on_thread_count() {
         try (CpuBackend one = new CpuBackend(1); CpuBackend two = new CpuBackend(2)) {
@@ -24,7 +27,7 @@ class CpuOpsTest extends OpsContract {
     }
 
     private static void same(CpuBackend one, CpuBackend two, BiConsumer<Backend, float[][]> ops) {
-        float[][] a = new float[8][], b = new float[8][];
+        float[][] a = new float[10][], b = new float[10][];
         ops.accept(one, a);
         ops.accept(two, b);
         for (int i = 0; i < a.length; i++) assertArrayEquals(a[i], b[i], "output " + i + " differs between 1 and 2 threads");
@@ -53,6 +56,13 @@ class CpuOpsTest extends OpsContract {
             out[5] = dbias.toArray();
             out[6] = loss.toArray();
             out[7] = noisy.toArray();
+            // the Winograd filter gradient (24+ channels each way), over a call split into chunks
+            Tensor x3 = ts.rand(b, 70, 24, 14, 14), g3 = ts.rand(b, 70, 32, 14, 14), w3 = ts.rand(b, 32, 24, 3, 3);
+            Tensor dw3 = ts.zeros(b, 32, 24, 3, 3), y3 = ts.zeros(b, 70, 32, 14, 14);
+            b.conv2d_backward_filter(dw3, g3, x3);
+            b.conv2d_forward(y3, x3, w3, null, Activation.IDENTITY);
+            out[8] = dw3.toArray();
+            out[9] = y3.toArray();
         }
     }
 }

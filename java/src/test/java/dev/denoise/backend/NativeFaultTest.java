@@ -34,7 +34,11 @@ class NativeFaultTest {
             b.upsample2d_conv2d_backward_data(half, g, wt);
             b.gemm(false, false, 1f, a, bm, 0f, cm);
             b.maxpool2d_relu_backward(dx, dbias, pooled, null, x);
-            return new float[][] {y.toArray(), dx.toArray(), dw.toArray(), half.toArray(), cm.toArray(), dbias.toArray()};
+            // 24 channels each way: the Winograd filter gradient (16 take the direct one above)
+            Tensor x24 = ts.rand(b, 6, 24, 14, 14), g24 = ts.rand(b, 6, 24, 14, 14), dw24 = ts.zeros(b, 24, 24, 3, 3);
+            b.conv2d_backward_filter(dw24, g24, x24);
+            return new float[][] {y.toArray(), dx.toArray(), dw.toArray(), half.toArray(), cm.toArray(), dbias.toArray(),
+                    dw24.toArray()};
         }
     }
 
@@ -51,6 +55,8 @@ class NativeFaultTest {
                             ts.rand(b, 8, 16, 28, 28), ts.rand(b, 16, 16, 3, 3)));
                     expectOutOfMemory(cpu, "conv2d_backward_filter", b -> b.conv2d_backward_filter(ts.zeros(b, 16, 16, 3, 3),
                             ts.rand(b, 8, 16, 28, 28), ts.rand(b, 8, 16, 28, 28)));
+                    expectOutOfMemory(cpu, "conv2d_backward_filter", b -> b.conv2d_backward_filter(ts.zeros(b, 24, 24, 3, 3),
+                            ts.rand(b, 6, 24, 14, 14), ts.rand(b, 6, 24, 14, 14)));
                     expectOutOfMemory(cpu, "upsample2d_conv2d_backward_data", b -> b.upsample2d_conv2d_backward_data(
                             ts.zeros(b, 8, 16, 14, 14), ts.rand(b, 8, 16, 28, 28), ts.rand(b, 16, 16, 3, 3)));
                     expectOutOfMemory(cpu, "gemm", b -> b.gemm(false, false, 1f, ts.rand(b, 300, 200), ts.rand(b, 200, 150),
