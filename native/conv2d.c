@@ -444,8 +444,9 @@ static int winograd_backward_filter(float *dweight, const float *dout, const flo
     const int Cp = (C + VL - 1) / VL * VL;   /* padded for the widest path; narrower ones use less */
     const size_t vimg = 16 * ((size_t)g.Tp * Cp + 16), dimg = 16 * ((size_t)K * g.Tp + 16);
     const size_t per_image = sizeof(float) * (vimg + dimg);
-    /* Chunks from the shapes only: ~1 MB of transforms each, at least 8 for a large call. */
-    int NB = (int)((1u << 20) / per_image);
+    /* Chunks from the shapes only: ~2 MB of transforms each (a lane's four 14x14 images of 32
+     * channels in one), at least 8 for a large call. */
+    int NB = (int)((2u << 20) / per_image);
     if (NB > N) NB = N;
     if (N >= 64 && NB > N / 8) NB = N / 8;
     if (NB < 1) NB = 1;

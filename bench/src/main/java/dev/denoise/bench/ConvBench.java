@@ -1,8 +1,11 @@
 package dev.denoise.bench;
 
+import dev.denoise.backend.Abi;
 import dev.denoise.backend.Activation;
 import dev.denoise.backend.Backend;
+import dev.denoise.backend.Device;
 import dev.denoise.backend.Tensor;
+import dev.denoise.ffm.DenoiseNative;
 import org.openjdk.jmh.annotations.*;
 import org.openjdk.jmh.infra.Blackhole;
 
@@ -10,7 +13,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * conv2d forward / backward-data / backward-filter at the conv autoencoder's shapes, batch 128.
+ * conv2d forward / backward-data / backward-filter at the conv autoencoder's shapes, batch 128, on
+ * the CPU's Winograd and direct paths (algo; the direct path alone where Winograd does not fit).
  * FLOPs per call = 2·N·K·C·H·W·R·S (printed by {@link #flops}); GFLOP/s = flops / time.
  */
 @State(Scope.Thread)
@@ -30,12 +34,19 @@ public class ConvBench {
     @Param({"128"})
     public int batch;
 
+    /** The CPU's 3×3 algorithm: auto (Winograd F(2×2,3×3) where it fits) or direct; ignored on a GPU. */
+    @Param({"auto", "direct"})
+    public String algo;
+
     private Backend b;
     private Tensor x, w, bias, y, dy, dx, dw;
 
     @Setup
     public void setup() {
         b = BackendParam.open(backend);
+        if (b.device() == Device.CPU) {
+            DenoiseNative.runtime_set_conv_algo("direct".equals(algo) ? Abi.DN_CONV_DIRECT : Abi.DN_CONV_AUTO);
+        }
         int[] s = parse(shape);
         int c = s[0], k = s[1], h = s[2];
         SplittableRandom rng = new SplittableRandom(1);
@@ -46,7 +57,8 @@ public class ConvBench {
         dy = rand(rng, batch, k, h, h);
         dx = b.allocate(batch, c, h, h);
         dw = b.allocate(k, c, 3, 3);
-        System.out.printf("%n# conv2d %s batch %d: %.3f GFLOP per call%n", shape, batch, flops(batch, c, k, h) / 1e9);
+        System.out.printf("%n# conv2d %s batch %d: %.3f GFLOP per call (counted as direct convolution)%n", shape, batch,
+                flops(batch, c, k, h) / 1e9);
     }
 
     static int[] parse(String shape) {
