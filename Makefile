@@ -34,7 +34,7 @@ CUDA_ARCHS := -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=
 CUDA_SRC := $(wildcard cuda/*.cu)
 FATBIN := cuda/build/denoise.fatbin
 
-.PHONY: jar native cuda test demo data fashion-data java-check clean info bench bench-peers bench-shared device-pack fuzz photos-demo
+.PHONY: jar native cuda test demo data fashion-data java-check clean info bench bench-peers bench-shared bench-photos device-pack fuzz photos-demo
 jar: java-check native cuda
 	$(MVN) -DskipTests package -pl java -am
 	@echo "built $(JAR)  (run: java -jar $(JAR) --help)"
@@ -144,6 +144,18 @@ bench: jar
 # denoise against PyTorch (Debian's python3-torch, installed when missing) on this CPU, side by side
 bench-peers: jar data
 	bash bench/peers.sh
+
+# held-out photos at sigma 15, 25 and 50: classical denoisers tuned per photo (bench/peers/photos.py);
+# MODEL=path/to/model.safetensors adds that model's results beside them (it must take both the RGB
+# and the grey photo)
+BENCH_PHOTOS := runs/bench-photos
+bench-photos: jar
+	@$(call apt-install,python3-skimage,$(SKIMAGE_DATA))
+	@$(call apt-install,python3-opencv,/usr/share/doc/python3-opencv/copyright)
+	/usr/bin/python3 bench/peers/photos.py noisy --out $(BENCH_PHOTOS)
+	$(if $(MODEL),rm -rf $(BENCH_PHOTOS)/ours && $(JAVA) -jar $(JAR) denoise --model-file $(MODEL) --out $(BENCH_PHOTOS)/ours $(BENCH_PHOTOS)/*-s[0-9]*.png)
+	/usr/bin/python3 bench/peers/photos.py score --out $(BENCH_PHOTOS) --json $(BENCH_PHOTOS)/rows.json \
+	  $(if $(MODEL),--ours "$(notdir $(MODEL))=$(BENCH_PHOTOS)/ours")
 
 # training images/s alone and beside one busy process (bench/shared.sh)
 bench-shared: jar data
