@@ -28,6 +28,22 @@ extern "C" __global__ void noise_gaussian(float *out, const float *inp, long lon
     }
 }
 
+// out, inp (rows, d); out may alias inp. One sigma per row (native/denoise.h), drawn again by each
+// thread that needs it: a Philox block, against the element's own.
+extern "C" __global__ void noise_gaussian_range(float *out, const float *inp, long long rows, long long d,
+                                                float sigma_lo, float span, unsigned long long seed,
+                                                unsigned long long offset, const unsigned long long *offset_at) {
+    if (offset_at) offset = *offset_at;
+    const long long n = rows * d;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x) {
+        const uint64_t r = (uint64_t)(i / d);
+        const float sigma = DN_ADD(sigma_lo, DN_MUL(span, philox_uniform(seed ^ (uint64_t)DN_SIGMA_KEY, offset, r)));
+        float v = DN_ADD(inp[i], DN_MUL(sigma, philox_normal(seed, offset, (uint64_t)i)));
+        out[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+    }
+}
+
 // out, inp (n); out may alias inp. u in [0,1): u < p/2 -> 0, u < p -> 1, else inp.
 extern "C" __global__ void noise_salt_pepper(float *out, const float *inp, long long n, float p,
                                              unsigned long long seed, unsigned long long offset,

@@ -156,6 +156,11 @@ int noise_gaussian(float *out, const float *inp, int64_t n, float sigma, uint64_
                    const uint64_t *offset_at);
 int noise_salt_pepper(float *out, const float *inp, int64_t n, float p, uint64_t seed, uint64_t offset,
                       const uint64_t *offset_at);
+/* Blind-denoising noise: out, inp (rows, d); row r gets sigma_r = sigma_lo + span * u_r, u_r the
+ * uniform of counter (r, offset) under key seed ^ DN_SIGMA_KEY, then element i (of all rows * d) is
+ * clamp(inp + sigma_r * normal_i, 0, 1) with normal_i as noise_gaussian's: span 0 gives its bits. */
+int noise_gaussian_range(float *out, const float *inp, int64_t rows, int64_t d, float sigma_lo, float span,
+                         uint64_t seed, uint64_t offset, const uint64_t *offset_at);
 /* out (n) = standard normals, element i as above. */
 int noise_normal(float *out, int64_t n, uint64_t seed, uint64_t offset, const uint64_t *offset_at);
 

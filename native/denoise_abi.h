@@ -36,6 +36,9 @@
 #define DN_CONV_AUTO 0
 #define DN_CONV_DIRECT 1
 
+/* Key (xored into the seed) of the Philox stream that draws noise_gaussian_range's per-row sigma. */
+#define DN_SIGMA_KEY 1640531527
+
 /* Threads per block of every CUDA launch; the reductions' fixed summation tree assumes exactly this
  * many, and CPU twins that promise the GPU's bits (sum_scaled) reproduce that tree. */
 #define DN_THREADS 256

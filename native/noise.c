@@ -159,6 +159,20 @@ AVX2_ATTR static void noise_gaussian_avx2(float *out, const float *inp, int64_t 
     }
 }
 
+// blocks of 16 elements whose first normal pair is Philox block j0 (noise_gaussian_range's rows)
+AVX2_ATTR static void gaussian_blocks_avx2(float *out, const float *inp, int64_t blocks, float sigma, uint64_t seed,
+                                           uint64_t offset, uint64_t j0) {
+    const __m256 vs = _mm256_set1_ps(sigma);
+    for (int64_t b = 0; b < blocks; b++) {
+        __m256 lo, hi;
+        normal16_avx2(seed, offset, j0 + (uint64_t)(b * 8), &lo, &hi);
+        lo = clamp01_avx2(_mm256_add_ps(_mm256_loadu_ps(inp + b * 16), _mm256_mul_ps(vs, lo)));
+        hi = clamp01_avx2(_mm256_add_ps(_mm256_loadu_ps(inp + b * 16 + 8), _mm256_mul_ps(vs, hi)));
+        _mm256_storeu_ps(out + b * 16, lo);
+        _mm256_storeu_ps(out + b * 16 + 8, hi);
+    }
+}
+
 AVX2_ATTR static void noise_normal_avx2(float *out, int64_t n, uint64_t seed, uint64_t offset) {
     const int64_t nb = n / 16;
     #pragma omp parallel for schedule(static) if (n > NOISE_PAR_MIN)
@@ -198,6 +212,35 @@ int noise_gaussian(float *out, const float *inp, int64_t n, float sigma, uint64_
         float v = DN_ADD(inp[i], DN_MUL(sigma, philox_normal(seed, offset, (uint64_t)i)));
         // comparisons rather than fminf/fmaxf so the NaN/zero handling is spelled out the same as on the GPU
         out[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+    }
+    return DN_OK;
+}
+
+// out, inp (rows, d); out may alias inp. See denoise.h: one sigma per row, normals as noise_gaussian's.
+int noise_gaussian_range(float *out, const float *inp, int64_t rows, int64_t d, float sigma_lo, float span,
+                         uint64_t seed, uint64_t offset, const uint64_t *offset_at) {
+    if (offset_at) offset = *offset_at;
+    #pragma omp parallel for schedule(static) if (rows > 1 && rows * d > NOISE_PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        const float sigma = DN_ADD(sigma_lo, DN_MUL(span, philox_uniform(seed ^ (uint64_t)DN_SIGMA_KEY, offset, (uint64_t)r)));
+        int64_t i = r * d;
+        const int64_t end = i + d;
+#if NOISE_AVX2
+        if (have_avx2()) {
+            /* whole 16-element blocks of the global index take the vector path, as in noise_gaussian */
+            for (; i < end && (i & 15); i++) {
+                float v = DN_ADD(inp[i], DN_MUL(sigma, philox_normal(seed, offset, (uint64_t)i)));
+                out[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+            }
+            const int64_t blocks = (end - i) / 16;
+            gaussian_blocks_avx2(out + i, inp + i, blocks, sigma, seed, offset, (uint64_t)(i / 2));
+            i += blocks * 16;
+        }
+#endif
+        for (; i < end; i++) {
+            float v = DN_ADD(inp[i], DN_MUL(sigma, philox_normal(seed, offset, (uint64_t)i)));
+            out[i] = v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+        }
     }
     return DN_OK;
 }

@@ -26,6 +26,9 @@ public final class Abi {
     /** Convolution algorithms of runtime_set_conv_algo(). */
     public static final int DN_CONV_AUTO = 0, DN_CONV_DIRECT = 1;
 
+    /** Key (xored into the seed) of the Philox stream of noise_gaussian_range's per-row sigma. */
+    public static final int DN_SIGMA_KEY = 1640531527;
+
     /** Threads per block of every CUDA launch; the GPU reductions' fixed tree assumes exactly this many. */
     public static final int DN_THREADS = 256;
 

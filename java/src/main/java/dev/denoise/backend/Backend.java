@@ -556,6 +556,34 @@ public abstract class Backend implements AutoCloseable {
                 Checks.longSlot("noise_gaussian", offsetAt));
     }
 
+    /**
+     * Blind-denoising noise: each image (row of dim 0) gets its own sigma, uniform in [sigmaLo,
+     * sigmaHi] from Philox (counter (row, offset), key seed ^ DN_SIGMA_KEY), then out = clamp(inp +
+     * sigma·N(0,1), 0, 1) with noise_gaussian's normals: sigmaLo == sigmaHi gives its bits. out may be inp.
+     */
+    public final void noise_gaussian_range(Tensor out, Tensor inp, float sigmaLo, float sigmaHi, long seed, long offset) {
+        own(out, inp);
+        gaussianRange(out, inp, sigmaLo, sigmaHi, seed, offset, MemorySegment.NULL);
+    }
+
+    /** noise_gaussian_range with the offset read from offsetAt (see {@link #setLong}) when the op runs. */
+    public final void noise_gaussian_range(Tensor out, Tensor inp, float sigmaLo, float sigmaHi, long seed, Tensor offsetAt) {
+        own(out, inp, offsetAt);
+        gaussianRange(out, inp, sigmaLo, sigmaHi, seed, 0, Checks.longSlot("noise_gaussian_range", offsetAt));
+    }
+
+    private void gaussianRange(Tensor out, Tensor inp, float sigmaLo, float sigmaHi, long seed, long offset,
+                               MemorySegment offsetAt) {
+        long n = Checks.sameAll("noise_gaussian_range", inp, out);
+        if (!(sigmaLo >= 0 && sigmaHi >= sigmaLo && Float.isFinite(sigmaHi))) {
+            throw new IllegalArgumentException("noise_gaussian_range: sigma range [" + sigmaLo + ", " + sigmaHi + "]");
+        }
+        if (n == 0) return;
+        long rows = inp.dim(0);
+        kernels().noise_gaussian_range(out.memory(), inp.memory(), rows, n / rows, sigmaLo, sigmaHi - sigmaLo, seed,
+                offset, offsetAt);
+    }
+
     /** out = 0 with probability p/2, 1 with p/2, else inp. out may be inp. */
     public final void noise_salt_pepper(Tensor out, Tensor inp, float p, long seed, long offset) {
         own(out, inp);

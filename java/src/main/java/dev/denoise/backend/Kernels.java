@@ -80,6 +80,9 @@ public interface Kernels {
     void noise_salt_pepper(MemorySegment out, MemorySegment inp, long n, float p, long seed, long offset,
                            MemorySegment offsetAt);
 
+    void noise_gaussian_range(MemorySegment out, MemorySegment inp, long rows, long d, float sigmaLo, float span,
+                              long seed, long offset, MemorySegment offsetAt);
+
     void noise_normal(MemorySegment out, long n, long seed, long offset, MemorySegment offsetAt);
 
     /** batch: the gathered rows (B, D); rows: the data set's row count. */

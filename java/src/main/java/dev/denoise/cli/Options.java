@@ -207,8 +207,9 @@ final class Options {
                         + "Default: ${DEFAULT-VALUE}.")
         String dataset;
 
-        @Option(names = "--noise", defaultValue = "gaussian:0.5", paramLabel = "gaussian:SIGMA|salt-pepper:P",
-                description = "Noise added to clean images. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--noise", defaultValue = "gaussian:0.5", paramLabel = "gaussian:SIGMA|gaussian:LOW..HIGH|salt-pepper:P",
+                description = "Noise added to clean images (on the 0-1 range); gaussian:LOW..HIGH gives each image its own "
+                        + "sigma in that range (blind denoising, e.g. gaussian:0..0.2157 for 0-55/255). Default: ${DEFAULT-VALUE}.")
         String noise;
 
         Noise noise() {

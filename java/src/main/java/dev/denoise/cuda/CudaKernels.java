@@ -31,7 +31,8 @@ final class CudaKernels implements Kernels {
             "maxpool2d_relu_backward",
             "upsample2d_forward", "upsample2d_backward", "add", "sigmoid_bce_forward", "sigmoid_bce_backward",
             "mse_forward", "mse_backward", "psnr_forward", "reparam_forward", "reparam_backward", "kl_forward",
-            "kl_backward", "adam_update", "noise_gaussian", "noise_salt_pepper", "noise_normal", "sum_scaled",
+            "kl_backward", "adam_update", "noise_gaussian", "noise_salt_pepper", "noise_normal",
+            "noise_gaussian_range", "sum_scaled",
             "gather_rows");
 
     private final CudaBackend backend;
@@ -294,6 +295,12 @@ final class CudaKernels implements Kernels {
     public void noise_gaussian(MemorySegment out, MemorySegment inp, long n, float sigma, long seed, long offset,
                                MemorySegment offsetAt) {
         launch("noise_gaussian", n, out, inp, n, sigma, seed, offset, offsetAt);
+    }
+
+    @Override
+    public void noise_gaussian_range(MemorySegment out, MemorySegment inp, long rows, long d, float sigmaLo, float span,
+                                     long seed, long offset, MemorySegment offsetAt) {
+        launch("noise_gaussian_range", rows * d, out, inp, rows, d, sigmaLo, span, seed, offset, offsetAt);
     }
 
     @Override

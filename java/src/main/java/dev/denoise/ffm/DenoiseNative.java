@@ -413,6 +413,19 @@ public final class DenoiseNative implements Kernels {
         }
     }
 
+    private static final MethodHandle noise_gaussian_range$mh = LIB.status("noise_gaussian_range", ADDRESS, ADDRESS,
+            JAVA_LONG, JAVA_LONG, JAVA_FLOAT, JAVA_FLOAT, JAVA_LONG, JAVA_LONG, ADDRESS);
+    @Override
+    public void noise_gaussian_range(MemorySegment out, MemorySegment inp, long rows, long d, float sigmaLo, float span,
+                                     long seed, long offset, MemorySegment offsetAt) {
+        try {
+            check((int) noise_gaussian_range$mh.invokeExact(out, inp, rows, d, sigmaLo, span, seed, offset, offsetAt),
+                    "noise_gaussian_range", rows * d);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     private static final MethodHandle noise_gaussian$mh = LIB.status("noise_gaussian", ADDRESS, ADDRESS, JAVA_LONG,
             JAVA_FLOAT, JAVA_LONG, JAVA_LONG, ADDRESS);
     @Override

@@ -27,7 +27,7 @@ class CpuOpsTest extends OpsContract {
     }
 
     private static void same(CpuBackend one, CpuBackend two, BiConsumer<Backend, float[][]> ops) {
-        float[][] a = new float[10][], b = new float[10][];
+        float[][] a = new float[11][], b = new float[11][];
         ops.accept(one, a);
         ops.accept(two, b);
         for (int i = 0; i < a.length; i++) assertArrayEquals(a[i], b[i], "output " + i + " differs between 1 and 2 threads");
@@ -63,6 +63,9 @@ class CpuOpsTest extends OpsContract {
             b.conv2d_forward(y3, x3, w3, null, Activation.IDENTITY);
             out[8] = dw3.toArray();
             out[9] = y3.toArray();
+            Tensor rows = ts.zeros(b, 70, 24 * 14 * 14);
+            b.noise_gaussian_range(rows, x3.view(70, 24 * 14 * 14), 0f, 0.2f, 3, 4);
+            out[10] = rows.toArray();
         }
     }
 }

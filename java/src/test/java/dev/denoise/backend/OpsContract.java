@@ -11,6 +11,7 @@ import static dev.denoise.backend.Numerics.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What every backend must do, checked against the plain-Java {@link Reference}: forward results on
@@ -463,6 +464,44 @@ abstract class OpsContract {
             assertClose("sum_scaled accumulated onto " + n, total.toArray(), new double[] {want + 2 * sum(c)}, 1e-6, 1e-6);
         }
         assertThrows(IllegalArgumentException.class, () -> backend().sum_scaled(zeros(2), zeros(3), 1f, false));
+    }
+
+    // ---------------- blind-denoising noise ----------------
+
+    /**
+     * noise_gaussian_range: a sigma per image inside the range, the normals of noise_gaussian (an
+     * empty range gives its bits), rows not aligned to any vector width, an offset from memory.
+     */
+    @Test
+    void noise_gaussian_range_draws_a_sigma_per_image() {
+        int rows = 48, d = 2053; // odd: row starts fall anywhere in the vector blocks
+        double[] x = new double[rows * d];
+        java.util.Arrays.fill(x, 0.5);
+        Tensor tx = t(x, rows, d), out = zeros(rows, d), same = zeros(rows, d);
+        float lo = 0.01f, hi = 0.1f; // at most 5 sigma from 0.5: no clipping to speak of
+        backend().noise_gaussian_range(out, tx, lo, hi, 42, 7);
+        float[] v = out.toArray();
+        double[] sigma = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int k = 0; k < d; k++) s += Math.pow(v[r * d + k] - 0.5, 2);
+            sigma[r] = Math.sqrt(s / d);
+            // the estimate of a row's sigma from 2,053 normals is within ~5 % of it
+            assertTrue(sigma[r] > lo * 0.9 && sigma[r] < hi * 1.1, "row " + r + " sigma " + sigma[r]);
+        }
+        double min = java.util.Arrays.stream(sigma).min().orElseThrow(), max = java.util.Arrays.stream(sigma).max().orElseThrow();
+        assertTrue(max - min > 0.5 * (hi - lo), "sigmas spread over the range: " + min + " .. " + max);
+
+        backend().noise_gaussian_range(out, tx, 0.3f, 0.3f, 42, 7);
+        backend().noise_gaussian(same, tx, 0.3f, 42, 7);
+        assertArrayEquals(same.toArray(), out.toArray(), "an empty range is noise_gaussian");
+
+        Tensor at = zeros(2), fromMemory = zeros(rows, d);
+        backend().setLong(at, 7);
+        backend().noise_gaussian_range(out, tx, lo, hi, 42, 7);
+        backend().noise_gaussian_range(fromMemory, tx, lo, hi, 42, at);
+        assertArrayEquals(out.toArray(), fromMemory.toArray(), "offset from memory");
+        assertThrows(IllegalArgumentException.class, () -> backend().noise_gaussian_range(out, tx, 0.2f, 0.1f, 1, 0));
     }
 
     // ---------------- per-step values in memory, staged copies, replayed steps ----------------

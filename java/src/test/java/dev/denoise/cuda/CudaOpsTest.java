@@ -310,7 +310,9 @@ class CudaOpsTest {
             b.noise_gaussian(g, tx, 0.3f, s, off);
             b.noise_salt_pepper(sp, tx, 0.2f, s, off);
             b.noise_normal(z, s, off);
-            return new float[][] {g.toArray(), sp.toArray(), z.toArray()};
+            Tensor rows = zeros(b, 17, 241), tr = up(b, java.util.Arrays.copyOf(x, 17 * 241), 17, 241);
+            b.noise_gaussian_range(rows, tr, 0f, 0.2157f, s, off);
+            return new float[][] {g.toArray(), sp.toArray(), z.toArray(), rows.toArray()};
         });
     }
 
