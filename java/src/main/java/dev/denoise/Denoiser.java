@@ -104,9 +104,28 @@ public final class Denoiser implements AutoCloseable {
         return Images.toBufferedImage(denoise(Images.fromBufferedImage(image)));
     }
 
-    /** Any size for the conv model; the model's size for dense and vae. */
+    /**
+     * Any size for the conv model; the model's size for dense and vae. The result has the image's
+     * channels: a grey image through a colour model comes back grey (denoised as R = G = B, then
+     * luma), a colour image through a grey model comes back in colour (each channel on its own).
+     */
     public Images.Image denoise(Images.Image img) {
         ModelConfig c = model.config();
+        if (img.channels() == 1 && c.channels() == 3) {
+            // grey in, grey out: the colour model sees R = G = B and its result goes back to luma
+            return Images.withChannels(denoise(Images.withChannels(img, 3)), 1);
+        }
+        if (img.channels() == 3 && c.channels() == 1) {
+            // colour through a grey model: each channel on its own, the colour kept
+            int plane = img.height() * img.width();
+            float[] rgb = new float[3 * plane];
+            for (int ch = 0; ch < 3; ch++) {
+                float[] one = java.util.Arrays.copyOfRange(img.pixels(), ch * plane, (ch + 1) * plane);
+                float[] out = denoise(new Images.Image(1, img.height(), img.width(), one)).pixels();
+                System.arraycopy(out, 0, rgb, ch * plane, plane);
+            }
+            return new Images.Image(3, img.height(), img.width(), rgb);
+        }
         if (img.channels() != c.channels()) {
             throw new IllegalArgumentException("image has " + img.channels() + " channels, the model takes " + c.channels());
         }

@@ -21,7 +21,8 @@ import java.util.Map;
 
 /** denoise denoise: PNG/JPEG files in, denoised PNGs out. */
 @Command(name = "denoise", mixinStandardHelpOptions = true,
-        description = "Denoise PNG/JPEG images with a model file; writes OUT/<name>.png for each input. "
+        description = "Denoise PNG/JPEG images with a model file; writes OUT/<name>.png (or .jpg with --quality) "
+                + "for each input, grey or colour as the input is. "
                 + "Conv models take any size (overlapping tiles); dense and vae models their training size.")
 final class DenoiseCommand implements Runnable {
     /** Largest image accepted: 64 megapixels, checked from the header before decoding. */
@@ -32,6 +33,10 @@ final class DenoiseCommand implements Runnable {
 
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
+
+    @Option(names = "--quality", paramLabel = "Q",
+            description = "Write JPEG of quality Q (1-100) as OUT/<name>.jpg instead of PNG.")
+    Integer quality;
 
     @Parameters(arity = "1..*", paramLabel = "IN", description = "Input images (PNG or JPEG).")
     List<Path> inputs;
@@ -44,16 +49,19 @@ final class DenoiseCommand implements Runnable {
         // Every input is checked, and every image decoded once, before OUT is made and the first
         // result written: a bad file late in a long list must not leave half the output behind.
         device.validate();
+        if (quality != null) Ranges.check("--quality", quality, 1, 100);
         InputFiles.require("--model-file", modelFile);
         Map<Path, Path> targets = targets();
         OutputDir.check("--out", out);
         try (Backend backend = device.open(); Denoiser d = Denoiser.load(modelFile, backend)) {
             ModelConfig c = d.model().config();
-            for (Path in : targets.keySet()) requireFits(in, Images.read(in, MAX_PIXELS, c.channels()), c);
+            // each image keeps its own channels: grey in, grey out (see Denoiser.denoise)
+            for (Path in : targets.keySet()) requireFits(in, Images.read(in, MAX_PIXELS, 0), c);
             OutputDir.prepare(out);
             for (Map.Entry<Path, Path> e : targets.entrySet()) {
-                Images.Image clean = d.denoise(Images.read(e.getKey(), MAX_PIXELS, c.channels()));
-                Images.writePng(e.getValue(), clean);
+                Images.Image clean = d.denoise(Images.read(e.getKey(), MAX_PIXELS, 0));
+                if (quality == null) Images.writePng(e.getValue(), clean);
+                else Images.writeJpeg(e.getValue(), clean, quality);
                 System.out.println(e.getKey() + " -> " + e.getValue());
             }
         } catch (IOException e) {
@@ -67,7 +75,7 @@ final class DenoiseCommand implements Runnable {
         Map<Path, Path> writers = new HashMap<>(); // normalized target → the input that writes it
         for (Path in : inputs) {
             InputFiles.require("input image", in);
-            String name = in.getFileName().toString().replaceFirst("\\.[^.]*$", "") + ".png";
+            String name = in.getFileName().toString().replaceFirst("\\.[^.]*$", "") + (quality == null ? ".png" : ".jpg");
             Path target = out.resolve(name);
             Path key = target.toAbsolutePath().normalize();
             if (key.equals(in.toAbsolutePath().normalize())) {

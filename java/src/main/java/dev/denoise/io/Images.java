@@ -247,6 +247,27 @@ public final class Images {
         if (!ImageIO.write(toBufferedImage(img), "png", bytes)) {
             throw new IOException("this Java runtime has no PNG writer");
         }
+        writeAtomically(file, bytes.toByteArray());
+    }
+
+    /** Writes {@code img} (1 or 3 channels) as a baseline JPEG of quality 1–100, as writePng does. */
+    public static void writeJpeg(Path file, Image img, int quality) throws IOException {
+        if (quality < 1 || quality > 100) throw new IllegalArgumentException("JPEG quality must be 1 to 100, got " + quality);
+        javax.imageio.ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+            writer.setOutput(out);
+            javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
+            param.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+            param.setCompressionQuality(quality / 100f);
+            writer.write(null, new javax.imageio.IIOImage(toBufferedImage(img), null, null), param);
+        } finally {
+            writer.dispose();
+        }
+        writeAtomically(file, bytes.toByteArray());
+    }
+
+    private static void writeAtomically(Path file, byte[] content) throws IOException {
         Path target = file.toAbsolutePath();
         Path tmp = target.resolveSibling("." + target.getFileName() + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
@@ -254,7 +275,7 @@ public final class Images {
         try {
             // CREATE_NEW, not createTempFile: the result keeps the usual umask permissions.
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(bytes.toByteArray());
+                ByteBuffer buf = ByteBuffer.wrap(content);
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }
@@ -412,7 +433,11 @@ public final class Images {
         return toBufferedImage(new Image(channels, outH, outW, out));
     }
 
-    private static Image withChannels(Image img, int channels) {
+    /**
+     * img with 1 or 3 channels: grey repeated into R, G and B, or colour to luma (0.299 R + 0.587 G
+     * + 0.114 B).
+     */
+    public static Image withChannels(Image img, int channels) {
         if (img.channels() == channels) {
             return img;
         }

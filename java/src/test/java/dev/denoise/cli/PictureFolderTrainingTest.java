@@ -70,6 +70,19 @@ class PictureFolderTrainingTest {
         assertEquals(3, back.channels());
         assertEquals(90, back.height());
         assertEquals(100, back.width());
+
+        // grey in, grey out through the colour model; JPEG out with --quality
+        Path grey = dir.resolve("grey.png");
+        Images.writePng(grey, Images.withChannels(picture(3, 64, 80), 1));
+        InProcessCli.Run g = InProcessCli.run("denoise", "--model-file", out.resolve("model.safetensors").toString(),
+                grey.toString(), noisy.toString(), "--quality", "90", "--out", dir.resolve("jpeg").toString());
+        assertEquals(0, g.code(), g.err());
+        assertEquals(1, Images.read(dir.resolve("jpeg/grey.jpg"), 1 << 20).channels());
+        assertEquals(3, Images.read(dir.resolve("jpeg/whole.jpg"), 1 << 20).channels());
+        InProcessCli.Run q = InProcessCli.run("denoise", "--model-file", out.resolve("model.safetensors").toString(),
+                grey.toString(), "--quality", "0", "--out", dir.resolve("bad-quality").toString());
+        assertEquals(2, q.code(), q.err());
+        assertFalse(Files.exists(dir.resolve("bad-quality")), "nothing made for a refused option");
     }
 
     @Test
