@@ -13,7 +13,9 @@ scored with PSNR and SSIM on 0-255:
     tv           scikit-image denoise_tv_chambolle, weight over a grid
     wavelet      scikit-image denoise_wavelet (BayesShrink, YCbCr for colour), sigma over a grid
 
-Directories of our own outputs (the same file names as the noisy inputs) are scored beside them.
+Directories of our own outputs (the same file names as the noisy inputs) are scored beside them,
+with the largest mean shift of a channel against the clean photo (a colour cast shows there) and
+their shape checked against the photo's (grey in, grey out).
 
     python3 bench/peers/photos.py noisy --out runs/bench-photos
     python3 bench/peers/photos.py score --out runs/bench-photos [--ours NAME=DIR ...] [--json F]
@@ -57,6 +59,14 @@ def score(clean, out):
     psnr = peak_signal_noise_ratio(clean, out, data_range=255)
     ssim = structural_similarity(clean, out, data_range=255, channel_axis=2 if rgb else None)
     return float(psnr), float(ssim)
+
+
+def colour_shift(clean, out):
+    """Largest mean difference of a channel, output against clean, in levels of 255 (a colour cast)."""
+    diff = out.astype(np.float64) - clean.astype(np.float64)
+    if diff.ndim == 2:
+        return float(abs(diff.mean()))
+    return float(np.abs(diff.reshape(-1, diff.shape[2]).mean(axis=0)).max())
 
 
 def to_u8(x01):
@@ -128,8 +138,14 @@ def cmd_score(args):
                 rows.append({"photo": photo, "sigma": sigma, "method": name, **r})
             for name, folder in ours.items():
                 out = io.imread(os.path.join(folder, noisy_name(photo, sigma)))
+                if out.shape != clean.shape:
+                    sys.exit(f"{name}: {noisy_name(photo, sigma)} is {out.shape}, the photo {clean.shape} (grey in, grey out)")
                 psnr, ssim = score(clean, out)
-                rows.append({"photo": photo, "sigma": sigma, "method": name, "psnr": psnr, "ssim": ssim})
+                shift = colour_shift(clean, out)
+                rows.append({"photo": photo, "sigma": sigma, "method": name, "psnr": psnr, "ssim": ssim,
+                             "channel_shift": shift})
+                if shift > 1.0:
+                    print(f"note: {name} shifts a channel of {photo} at sigma {sigma} by {shift:.2f} levels (a colour cast)")
     methods = list(dict.fromkeys(r["method"] for r in rows))
     print(f"\nPSNR dB / SSIM on 0-255 (peers tuned per photo and sigma for their best PSNR; {time.perf_counter() - t0:.0f} s)")
     header = "| method | " + " | ".join(f"{p} σ{s}" for p in PHOTOS for s in SIGMAS) + " | mean σ15 | mean σ25 | mean σ50 |"

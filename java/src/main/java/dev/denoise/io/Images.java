@@ -104,8 +104,9 @@ public final class Images {
     }
 
     /**
-     * Reads a PNG or JPEG file as stored: grey images give 1 channel, colour ones (RGB, ARGB,
-     * palette) 3 channels; alpha is dropped.
+     * Reads a PNG or JPEG file: grey images give 1 channel, colour ones (RGB, ARGB, palette) 3
+     * channels; alpha is dropped; a JPEG's EXIF orientation is applied (a portrait photo comes
+     * back upright, its height and width exchanged where the camera stored it turned).
      *
      * @param maxPixels largest width × height accepted
      * @throws BadInputException when the file is missing, unreadable, not a PNG or JPEG, larger than
@@ -176,6 +177,7 @@ public final class Images {
             } catch (IllegalArgumentException e) {
                 throw new BadInputException(file, "unsupported " + format + " pixel layout (" + oneLine(e) + ")", e);
             }
+            if (format == Format.JPEG) image = Exif.apply(image, Exif.orientation(file)); // as the camera meant it
             return channels == 0 ? image : withChannels(image, channels);
         } finally {
             if (reader != null) {
