@@ -34,7 +34,7 @@ CUDA_ARCHS := -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=
 CUDA_SRC := $(wildcard cuda/*.cu)
 FATBIN := cuda/build/denoise.fatbin
 
-.PHONY: jar native cuda test demo data fashion-data java-check clean info bench bench-peers bench-shared bench-photos device-pack fuzz photos-demo
+.PHONY: jar native cuda test demo data fashion-data java-check clean info bench bench-peers bench-shared bench-photos device-pack fuzz photos-demo photos-train
 jar: java-check native cuda
 	$(MVN) -DskipTests package -pl java -am
 	@echo "built $(JAR)  (run: java -jar $(JAR) --help)"
@@ -128,6 +128,13 @@ photos-data:
 	rm -rf data/photos && mkdir -p data/photos/train data/photos/test
 	for f in $(PHOTOS_TRAIN); do test -f $(SKIMAGE_DATA)/$$f && cp $(SKIMAGE_DATA)/$$f data/photos/train/ || true; done
 	for f in $(PHOTOS_TEST); do cp $(SKIMAGE_DATA)/$$f data/photos/test/; done
+# the freely licensed training photographs of bench/photos/SOURCES.tsv (never the held-out test
+# photos), downscaled, into data/photos-train/
+photos-train:
+	@$(call apt-install,python3-skimage,$(SKIMAGE_DATA))
+	@$(call apt-install,mate-backgrounds,/usr/share/backgrounds/mate/nature)
+	rm -rf data/photos-train
+	/usr/bin/python3 bench/photos/prepare.py --out data/photos-train
 photos-demo: jar photos-data
 	$(JAVA) -jar $(JAR) compare --dataset data/photos/train --test data/photos/test --models conv,skip \
 	  --epochs $(PHOTOS_EPOCHS) --patch 64 --patches 2048 --val-files 1 --out runs/photos
