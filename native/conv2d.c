@@ -436,6 +436,25 @@ int upsample2d_conv2d_backward_data(float *dinp, const float *dout, const float 
     return forward_common(dinp, dout, weight, NULL, N, K, H, W, C, R, S, DN_ACT_IDENTITY, 1, 1);
 }
 
+/* The filter gradients' chunks go in rounds whose partials take ~16 MB at most (a whole training
+ * set in one call must not allocate a partial per chunk): chunks per round, for partials of total
+ * floats and nch chunks. */
+static long partials_per_round(long total, int nch) {
+    long per_round = (4l << 20) / total;
+    per_round = per_round < 8 ? 8 : per_round > 256 ? 256 : per_round;
+    return per_round > nch ? nch : per_round;
+}
+
+/* dweight (total) = (first ? 0 : dweight) + the nc partials of a round, added in chunk order. */
+static void add_partials(float *dweight, const float *part, long total, int nc, int first) {
+    #pragma omp parallel for schedule(static) if (total * nc > 65536)
+    for (long i = 0; i < total; i++) {
+        float s = first ? part[i] : dweight[i] + part[i];
+        for (int ch = 1; ch < nc; ch++) s += part[(size_t)ch * total + i];
+        dweight[i] = s;
+    }
+}
+
 // as conv2d_backward_filter, for 3x3 convolutions that wino_fits
 static int winograd_backward_filter(float *dweight, const float *dout, const float *inp,
                                     int N, int C, int H, int W, int K) {
@@ -452,9 +471,7 @@ static int winograd_backward_filter(float *dweight, const float *dout, const flo
     if (NB < 1) NB = 1;
     const int nch = (N + NB - 1) / NB;
     const long total = (long)K * C * 9;
-    long per_round = (4l << 20) / total;
-    per_round = per_round < 8 ? 8 : per_round > 256 ? 256 : per_round;
-    if (per_round > nch) per_round = nch;
+    const long per_round = partials_per_round(total, nch);
     const size_t sh_bytes = sizeof(float) * (size_t)per_round * total;
     float *part = scratch(BUF_SHARED, sh_bytes);
     if (!part) return dn_fail(sh_bytes);
@@ -479,12 +496,7 @@ static int winograd_backward_filter(float *dweight, const float *dout, const flo
                          XT, X, T, T + (size_t)nb * vimg, T + (size_t)nb * (vimg + dimg), nb, &g, K);
         }
         if (dn_fault_hit(&fault)) return dn_fault_status(&fault);
-        #pragma omp parallel for schedule(static) if (total * nc > 65536)
-        for (long i = 0; i < total; i++) {
-            float s = c0 == 0 ? part[i] : dweight[i] + part[i];
-            for (int ch = 1; ch < nc; ch++) s += part[(size_t)ch * total + i];
-            dweight[i] = s;
-        }
+        add_partials(dweight, part, total, nc, c0 == 0);
     }
     return DN_OK;
 }
@@ -515,12 +527,9 @@ int conv2d_backward_filter(float *dweight, const float *dout, const float *inp,
     /* wide blocks per pass: the dout block of all K channels of the chunk stays within ~512 KB (L2) */
     int OBV = (int)((512u << 10) / ((size_t)NB * K * VL * sizeof(float)));
     if (OBV < 16) OBV = 16;
-    /* Chunks go in rounds whose partials take ~16 MB at most (a whole training set in one call
-     * must not allocate a partial per chunk); each round is added to the total in chunk order. */
+    /* chunks go in rounds (partials_per_round), each added to the total in chunk order */
     const long total = (long)K * J;
-    long per_round = (4l << 20) / total;
-    per_round = per_round < 8 ? 8 : per_round > 256 ? 256 : per_round;
-    if (per_round > nch) per_round = nch;
+    const long per_round = partials_per_round(total, nch);
 
     const size_t sh_bytes = sizeof(float) * (size_t)per_round * total + sizeof(int) * (size_t)JG * NT;
     char *sh = scratch(BUF_SHARED, sh_bytes);
@@ -548,12 +557,7 @@ int conv2d_backward_filter(float *dweight, const float *dout, const float *inp,
         }
         /* some chunks' partials were never computed: stop (dweight is undefined on failure) */
         if (dn_fault_hit(&fault)) return dn_fault_status(&fault);
-        #pragma omp parallel for schedule(static) if (total * nc > 65536)
-        for (long i = 0; i < total; i++) {
-            float s = c0 == 0 ? part[i] : dweight[i] + part[i];
-            for (int ch = 1; ch < nc; ch++) s += part[(size_t)ch * total + i];
-            dweight[i] = s;
-        }
+        add_partials(dweight, part, total, nc, c0 == 0);
     }
     return DN_OK;
 }

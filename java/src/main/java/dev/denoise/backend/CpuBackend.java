@@ -96,8 +96,8 @@ public final class CpuBackend extends Backend {
 
     @Override
     public void forEachChunk(int count, IntConsumer body) {
-        if (threads == 1 || count <= 1) {
-            super.forEachChunk(count, body); // nothing to share
+        if (threads == 1 || count <= 1 || IN_CHUNK.get()[0]) {
+            super.forEachChunk(count, body); // nothing to share, or nested in a chunk: this thread runs them
             return;
         }
         serially(() -> {

@@ -1,8 +1,8 @@
 package dev.denoise.backend;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 /**
@@ -57,7 +57,7 @@ final class CpuTeam implements AutoCloseable {
     }
 
     private final Thread[] workers;
-    private final ReentrantLock owner = new ReentrantLock();
+    private final AtomicBoolean busy = new AtomicBoolean(); // not reentrant: one job at a time
     private volatile Job job;
     private volatile boolean closed;
 
@@ -73,17 +73,13 @@ final class CpuTeam implements AutoCloseable {
         }
     }
 
-    int threads() {
-        return workers.length + 1;
-    }
-
     /**
      * Runs body(0 … count−1), each index once, then returns; rethrows the first failure (later ones
-     * suppressed in it). Returns false, having run nothing, when another thread holds the team: the
+     * suppressed in it). Returns false, having run nothing, when the team is busy with another job: the
      * caller runs the chunks itself.
      */
     boolean run(int count, IntConsumer body) {
-        if (!owner.tryLock()) return false;
+        if (!busy.compareAndSet(false, true)) return false;
         try {
             Job j = new Job(body, count);
             job = j;
@@ -101,7 +97,7 @@ final class CpuTeam implements AutoCloseable {
             if (t != null) throw new IllegalStateException(t);
             return true;
         } finally {
-            owner.unlock();
+            busy.set(false);
         }
     }
 

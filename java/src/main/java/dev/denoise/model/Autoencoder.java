@@ -134,11 +134,19 @@ public abstract class Autoencoder implements AutoCloseable {
      * the batch's sum of per-image losses, each per pixel (BCE averaged over an image's values).
      */
     protected void lossAndGradient(Tensor logits, Tensor clean, Tensor loss, Tensor dlogits, Tensor lossSum) {
-        int n = logits.dim(0);
-        long d = logits.numel() / n;
+        bce(logits, clean, loss, dlogits, lossSum, logits.dim(0), true);
+    }
+
+    /**
+     * Sigmoid + BCE of rows of a batch of batchImages: per-image losses into loss, their sum into
+     * lossSum (added when accumulate), the gradient of the batch's mean into dlogits.
+     */
+    private void bce(Tensor logits, Tensor clean, Tensor loss, Tensor dlogits, Tensor lossSum, int batchImages,
+                     boolean accumulate) {
+        long d = logits.numel() / logits.dim(0);
         backend.sigmoid_bce_forward(loss, logits, clean);
-        backend.sigmoid_bce_backward(dlogits, logits, clean, 1f / (n * d));
-        backend.sum_scaled(lossSum, loss, 1f / d, true);
+        backend.sigmoid_bce_backward(dlogits, logits, clean, 1f / (batchImages * d));
+        backend.sum_scaled(lossSum, loss, 1f / d, accumulate);
     }
 
     /** Host side of the sampling noise of a step of n images (the VAE's offset); nothing here. */
@@ -173,16 +181,13 @@ public abstract class Autoencoder implements AutoCloseable {
             backward(0, dl);
             return;
         }
+        // laned models (conv, skip) keep the base loss: a lane's share of the batch's mean
         int used = (n + laneImages - 1) / laneImages;
-        long d = (long) config.channels() * config.height() * config.width();
-        float scale = 1f / (n * d);
         backend.forEachChunk(used, lane -> {
             int r0 = lane * laneImages, r1 = Math.min(n, r0 + laneImages);
             Tensor logits = forward(lane, noisy.rows(r0, r1), true);
-            Tensor dl = dlogits.rows(r0, r1), c = clean.rows(r0, r1), l = loss.rows(r0, r1);
-            backend.sigmoid_bce_forward(l, logits, c);
-            backend.sigmoid_bce_backward(dl, logits, c, scale);
-            backend.sum_scaled(laneLoss.slice(lane, 1), l, 1f / d, false);
+            Tensor dl = dlogits.rows(r0, r1);
+            bce(logits, clean.rows(r0, r1), loss.rows(r0, r1), dl, laneLoss.slice(lane, 1), n, false);
             backward(lane, dl);
         });
         // the partials in lane order: the same additions whichever thread ran which lane
