@@ -5,6 +5,7 @@ import dev.denoise.ffm.DenoiseNative;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
@@ -19,8 +20,13 @@ import java.util.function.IntConsumer;
  */
 public final class CpuBackend extends Backend {
     private static final ThreadLocal<int[]> APPLIED_THREADS = ThreadLocal.withInitial(() -> new int[] {0});
-    /** Set on a thread while it runs chunks of {@link #forEachChunk}: its ops then run on it alone. */
-    private static final ThreadLocal<boolean[]> IN_CHUNK = ThreadLocal.withInitial(() -> new boolean[] {false});
+    /**
+     * Per thread: [SERIAL] while its ops run on it alone ({@link #serially}, and always in a chunk);
+     * [IN_CHUNK] while it runs chunks of {@link #forEachChunk} (a nested call then runs its chunks
+     * itself). The team's workers have both set for life.
+     */
+    private static final ThreadLocal<boolean[]> MODE = ThreadLocal.withInitial(() -> new boolean[2]);
+    private static final int SERIAL = 0, IN_CHUNK = 1;
 
     private final int threads;
     private final DenoiseNative kernels;
@@ -80,7 +86,7 @@ public final class CpuBackend extends Backend {
 
     @Override
     protected Kernels kernels() {
-        int want = IN_CHUNK.get()[0] ? 1 : threads;
+        int want = MODE.get()[SERIAL] ? 1 : threads;
         int[] applied = APPLIED_THREADS.get();
         if (applied[0] != want) {
             DenoiseNative.runtime_set_threads(want);
@@ -96,33 +102,39 @@ public final class CpuBackend extends Backend {
 
     @Override
     public void forEachChunk(int count, IntConsumer body) {
-        if (threads == 1 || count <= 1 || IN_CHUNK.get()[0]) {
+        boolean[] mode = MODE.get();
+        if (threads == 1 || count <= 1 || mode[IN_CHUNK]) {
             super.forEachChunk(count, body); // nothing to share, or nested in a chunk: this thread runs them
             return;
         }
-        serially(() -> {
-            if (!team().run(count, body)) super.forEachChunk(count, body); // another thread has the team
-        });
+        mode[IN_CHUNK] = true;
+        try {
+            serially(() -> {
+                if (!team().run(count, body)) super.forEachChunk(count, body); // the team is busy
+            });
+        } finally {
+            mode[IN_CHUNK] = false;
+        }
     }
 
     @Override
     public void serially(Runnable ops) {
-        boolean[] inChunk = IN_CHUNK.get();
-        if (inChunk[0]) {
+        boolean[] mode = MODE.get();
+        if (mode[SERIAL]) {
             ops.run();
             return;
         }
-        inChunk[0] = true;
+        mode[SERIAL] = true;
         try {
             ops.run();
         } finally {
-            inChunk[0] = false;
+            mode[SERIAL] = false;
         }
     }
 
     private CpuTeam team() {
         synchronized (teamLock) {
-            if (team == null) team = new CpuTeam(threads, () -> IN_CHUNK.get()[0] = true);
+            if (team == null) team = new CpuTeam(threads, () -> Arrays.fill(MODE.get(), true));
             return team;
         }
     }

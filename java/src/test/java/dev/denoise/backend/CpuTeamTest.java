@@ -34,6 +34,27 @@ class CpuTeamTest {
         }
     }
 
+    /** A step's ops around its chunks run serially; its chunks still spread over the threads. */
+    @Test
+    void chunks_spread_over_threads_inside_serial_ops_and_nested_chunks_stay_on_their_thread() {
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            ConcurrentHashMap<Thread, Boolean> outer = new ConcurrentHashMap<>();
+            AtomicInteger strayed = new AtomicInteger();
+            cpu.serially(() -> cpu.forEachChunk(20, c -> {
+                outer.put(Thread.currentThread(), true);
+                Thread self = Thread.currentThread();
+                cpu.forEachChunk(3, inner -> { if (Thread.currentThread() != self) strayed.incrementAndGet(); });
+                try {
+                    Thread.sleep(2); // long enough that the worker, woken at the start, takes some
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+            assertEquals(2, outer.size(), "chunks ran on " + outer.keySet());
+            assertEquals(0, strayed.get(), "nested chunks left their thread");
+        }
+    }
+
     @Test
     void a_failing_chunk_is_rethrown_after_the_others_and_the_team_still_works() {
         try (CpuBackend cpu = new CpuBackend(2)) {
