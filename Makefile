@@ -34,7 +34,7 @@ CUDA_ARCHS := -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=
 CUDA_SRC := $(wildcard cuda/*.cu)
 FATBIN := cuda/build/denoise.fatbin
 
-.PHONY: jar native cuda test demo data fashion-data java-check clean info bench bench-peers bench-shared bench-photos device-pack fuzz photos-demo photos-train
+.PHONY: pretrained jar native cuda test demo data fashion-data java-check clean info bench bench-peers bench-shared bench-photos device-pack fuzz photos-demo photos-train
 jar: java-check native cuda
 	$(MVN) -DskipTests package -pl java -am
 	@echo "built $(JAR)  (run: java -jar $(JAR) --help)"
@@ -135,6 +135,21 @@ photos-train:
 	@$(call apt-install,mate-backgrounds,/usr/share/backgrounds/mate/nature)
 	rm -rf data/photos-train
 	/usr/bin/python3 bench/photos/prepare.py --out data/photos-train
+# ---- the shipped photo model: one seed-fixed command, its weights committed with their sha256 ----
+# A blind residual U-Net (grey; colour photos go through it in an opponent colour space) trained on
+# the freely licensed photos of bench/photos/SOURCES.tsv with a new sigma in 0..55/255 per patch.
+# About 50 min on a 2-core AVX-512 CPU (bench/NOTES.md); the same bits on any thread count.
+PRETRAINED := java/src/main/resources/dev/denoise/models
+PRETRAINED_TRAIN := train --model residual --dataset data/photos-train --grey --noise gaussian:0..0.2157 \
+    --patch 64 --patches 8192 --epochs 32 --conv-width 32 --conv-depth 3 --seed 1
+pretrained: jar photos-train
+	rm -rf runs/pretrained
+	$(JAVA) -jar $(JAR) $(PRETRAINED_TRAIN) --out runs/pretrained
+	mkdir -p $(PRETRAINED)
+	cp runs/pretrained/model.safetensors $(PRETRAINED)/photo.safetensors
+	cd $(PRETRAINED) && sha256sum photo.safetensors > photo.safetensors.sha256
+	@echo "photo model: $(PRETRAINED)/photo.safetensors (history: runs/pretrained/history.json); rebuild the jar to ship it"
+
 photos-demo: jar photos-data
 	$(JAVA) -jar $(JAR) compare --dataset data/photos/train --test data/photos/test --models conv,skip \
 	  --epochs $(PHOTOS_EPOCHS) --patch 64 --patches 2048 --val-files 1 --out runs/photos
@@ -152,16 +167,25 @@ bench: jar
 bench-peers: jar data
 	bash bench/peers.sh
 
-# held-out photos at sigma 15, 25 and 50: classical denoisers tuned per photo (bench/peers/photos.py);
-# MODEL=path/to/model.safetensors adds that model's results beside them (it must take both the RGB
-# and the grey photo)
+# held-out photos at sigma 15, 25 and 50: classical denoisers tuned per photo (bench/peers/photos.py)
+# beside the shipped photo model and the sigma-0.5 skip model of photos-demo (trained here when
+# missing); MODEL=path/to/model.safetensors adds that model too (it must take both the RGB and the
+# grey photo). One table, and crops.png: the same crop of each photo per method.
 BENCH_PHOTOS := runs/bench-photos
-bench-photos: jar
+BENCH_NOISY = $(BENCH_PHOTOS)/*-s[0-9]*.png
+PHOTOS_SKIP := runs/photos-skip/model.safetensors
+$(PHOTOS_SKIP): | jar photos-data
+	$(JAVA) -jar $(JAR) train --model skip --dataset data/photos/train --epochs $(PHOTOS_EPOCHS) --patch 64 \
+	  --patches 2048 --val-files 1 --out runs/photos-skip
+bench-photos: jar $(PHOTOS_SKIP)
 	@$(call apt-install,python3-skimage,$(SKIMAGE_DATA))
 	@$(call apt-install,python3-opencv,/usr/share/doc/python3-opencv/copyright)
-	/usr/bin/python3 bench/peers/photos.py noisy --out $(BENCH_PHOTOS)
-	$(if $(MODEL),rm -rf $(BENCH_PHOTOS)/ours && $(JAVA) -jar $(JAR) denoise --model-file $(MODEL) --out $(BENCH_PHOTOS)/ours $(BENCH_PHOTOS)/*-s[0-9]*.png)
+	rm -rf $(BENCH_PHOTOS) && /usr/bin/python3 bench/peers/photos.py noisy --out $(BENCH_PHOTOS)
+	$(JAVA) -jar $(JAR) denoise --out $(BENCH_PHOTOS)/photo $(BENCH_NOISY)
+	$(JAVA) -jar $(JAR) denoise --model-file $(PHOTOS_SKIP) --out $(BENCH_PHOTOS)/skip-s0.5 $(BENCH_NOISY)
+	$(if $(MODEL),$(JAVA) -jar $(JAR) denoise --model-file $(MODEL) --out $(BENCH_PHOTOS)/ours $(BENCH_NOISY))
 	/usr/bin/python3 bench/peers/photos.py score --out $(BENCH_PHOTOS) --json $(BENCH_PHOTOS)/rows.json \
+	  --crops $(BENCH_PHOTOS)/crops.png --ours "skip-s0.5=$(BENCH_PHOTOS)/skip-s0.5" --ours "photo=$(BENCH_PHOTOS)/photo" \
 	  $(if $(MODEL),--ours "$(notdir $(MODEL))=$(BENCH_PHOTOS)/ours")
 
 # training images/s alone and beside one busy process (bench/shared.sh)

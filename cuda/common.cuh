@@ -29,6 +29,7 @@
 static __device__ __forceinline__ float dn_activate(float x, int act) {
     if (act == DN_ACT_RELU) return x > 0.0f ? x : 0.0f;
     if (act == DN_ACT_SIGMOID) return 1.0f / (1.0f + expf(-x));
+    if (act == DN_ACT_CLAMP01) return x > 0.0f ? (x < 1.0f ? x : 1.0f) : 0.0f;
     return x;
 }
 
@@ -36,6 +37,7 @@ static __device__ __forceinline__ float dn_activate(float x, int act) {
 static __device__ __forceinline__ float dn_activate_grad(float y, int act) {
     if (act == DN_ACT_RELU) return y > 0.0f ? 1.0f : 0.0f;
     if (act == DN_ACT_SIGMOID) return y * (1.0f - y);
+    if (act == DN_ACT_CLAMP01) return y > 0.0f && y < 1.0f ? 1.0f : 0.0f;
     return 1.0f;
 }
 

@@ -1,5 +1,5 @@
 /*
- * bias_act.c — bias + activation (identity, ReLU, sigmoid), forward and backward.
+ * bias_act.c — bias + activation (identity, ReLU, sigmoid, clamp to [0, 1]), forward and backward.
  * Memory-bound: forward reads and writes N*C*HW floats once; backward reads two, writes one.
  * Build: part of native/build/libdenoise.so (see ../Makefile).
  */
@@ -13,6 +13,7 @@
 static inline float activate(float x, int act) {
     if (act == DN_ACT_RELU) return x > 0.0f ? x : 0.0f;
     if (act == DN_ACT_SIGMOID) return 1.0f / (1.0f + dn_expf(-x));
+    if (act == DN_ACT_CLAMP01) return x > 0.0f ? (x < 1.0f ? x : 1.0f) : 0.0f; /* NaN gives 0, as ReLU */
     return x;
 }
 
@@ -20,6 +21,7 @@ static inline float activate(float x, int act) {
 static inline float activate_grad(float y, int act) {
     if (act == DN_ACT_RELU) return y > 0.0f ? 1.0f : 0.0f;
     if (act == DN_ACT_SIGMOID) return y * (1.0f - y);
+    if (act == DN_ACT_CLAMP01) return y > 0.0f && y < 1.0f ? 1.0f : 0.0f;
     return 1.0f;
 }
 
@@ -51,10 +53,14 @@ int bias_act_forward(float *out, const float *inp, const float *bias, int N, int
     if (HW == 1) {
         if (act == DN_ACT_RELU) { DENSE_FORWARD(DN_ACT_RELU) }
         else if (act == DN_ACT_SIGMOID) { DENSE_FORWARD(DN_ACT_SIGMOID) }
+    else if (act == DN_ACT_CLAMP01) { DENSE_FORWARD(DN_ACT_CLAMP01) }
+        else if (act == DN_ACT_CLAMP01) { DENSE_FORWARD(DN_ACT_CLAMP01) }
         else { DENSE_FORWARD(DN_ACT_IDENTITY) }
     } else {
         if (act == DN_ACT_RELU) { ROWS_FORWARD(DN_ACT_RELU) }
         else if (act == DN_ACT_SIGMOID) { ROWS_FORWARD(DN_ACT_SIGMOID) }
+    else if (act == DN_ACT_CLAMP01) { ROWS_FORWARD(DN_ACT_CLAMP01) }
+        else if (act == DN_ACT_CLAMP01) { ROWS_FORWARD(DN_ACT_CLAMP01) }
         else { ROWS_FORWARD(DN_ACT_IDENTITY) }
     }
     return DN_OK;
@@ -102,6 +108,8 @@ int bias_act_backward(float *dinp, float *dbias, const float *dout, const float 
     if (sums) {
         if (act == DN_ACT_RELU) { PLANES_BACKWARD(DN_ACT_RELU) }
         else if (act == DN_ACT_SIGMOID) { PLANES_BACKWARD(DN_ACT_SIGMOID) }
+    else if (act == DN_ACT_CLAMP01) { PLANES_BACKWARD(DN_ACT_CLAMP01) }
+        else if (act == DN_ACT_CLAMP01) { PLANES_BACKWARD(DN_ACT_CLAMP01) }
         else { PLANES_BACKWARD(DN_ACT_IDENTITY) }
         for (int c = 0; c < C; c++) {
             double s = 0.0;
@@ -113,6 +121,7 @@ int bias_act_backward(float *dinp, float *dbias, const float *dout, const float 
     }
     if (act == DN_ACT_RELU) { GRAD_LOOP(DN_ACT_RELU) }
     else if (act == DN_ACT_SIGMOID) { GRAD_LOOP(DN_ACT_SIGMOID) }
+    else if (act == DN_ACT_CLAMP01) { GRAD_LOOP(DN_ACT_CLAMP01) }
     else if (dinp != dout) { GRAD_LOOP(DN_ACT_IDENTITY) }
     if (!dbias) return DN_OK;
     if (HW == 1) {

@@ -20,6 +20,7 @@
 #define DN_ACT_IDENTITY 0
 #define DN_ACT_RELU 1
 #define DN_ACT_SIGMOID 2
+#define DN_ACT_CLAMP01 3 /* min(max(x, 0), 1): a residual model's image */
 
 /* Bits of runtime_cpu_features(). */
 #define DN_CPU_SSE42 1

@@ -18,7 +18,9 @@ with the largest mean shift of a channel against the clean photo (a colour cast 
 their shape checked against the photo's (grey in, grey out).
 
     python3 bench/peers/photos.py noisy --out runs/bench-photos
-    python3 bench/peers/photos.py score --out runs/bench-photos [--ours NAME=DIR ...] [--json F]
+    python3 bench/peers/photos.py score --out runs/bench-photos [--ours NAME=DIR ...] [--json F] [--crops F]
+
+--crops writes one picture: the same crop of each photo at sigma 25 (and 50) per method, side by side.
 
 Needs Debian's python3-skimage and python3-opencv (`make bench-photos` installs them).
 """
@@ -101,6 +103,44 @@ def peers(noisy, sigma):
             yield "wavelet", f"{method} sigma={k:.2f}σ", to_u8(out)
 
 
+# (top, left) of each photo's crop: the cat's eye and whiskers, the cameraman's face and camera
+CROPS = {"chelsea": (40, 150), "camera": (60, 190)}
+CROP, ZOOM = 112, 2
+
+
+def write_crops(path, out_dir, ours, methods, sigmas=(25, 50)):
+    """One picture: a row per photo and sigma, a column per method, each the same crop zoomed 2x."""
+    import cv2  # python3-opencv, for the labels
+    folders = {"clean": None, "noisy": None, **{m: out_dir for m in methods if m not in ("noisy",) and m not in ours},
+               **ours}
+    label_h, rows = 22, []
+    for photo in PHOTOS:
+        for sigma in sigmas:
+            tiles = []
+            for name, folder in folders.items():
+                if name == "clean":
+                    img = io.imread(os.path.join(out_dir, f"{photo}-clean.png"))
+                elif name == "noisy":
+                    img = io.imread(os.path.join(out_dir, noisy_name(photo, sigma)))
+                elif name in ours:
+                    img = io.imread(os.path.join(folder, noisy_name(photo, sigma)))
+                else:
+                    img = io.imread(os.path.join(folder, f"{name}-{noisy_name(photo, sigma)}"))
+                if img.ndim == 2:
+                    img = np.stack([img] * 3, axis=2)
+                y, x = CROPS[photo]
+                crop = img[y:y + CROP, x:x + CROP, :3].repeat(ZOOM, axis=0).repeat(ZOOM, axis=1)
+                label = np.full((label_h, crop.shape[1], 3), 255, np.uint8)
+                text = name if name in ("clean",) else f"{name} s{sigma}"
+                cv2.putText(label, text, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+                tiles.append(np.concatenate([label, crop], axis=0))
+                tiles.append(np.full((tiles[-1].shape[0], 4, 3), 255, np.uint8))
+            rows.append(np.concatenate(tiles[:-1], axis=1))
+            rows.append(np.full((4, rows[-1].shape[1], 3), 255, np.uint8))
+    io.imsave(path, np.concatenate(rows[:-1], axis=0), check_contrast=False)
+    print(f"crops: {path}")
+
+
 def cmd_noisy(args):
     os.makedirs(args.out, exist_ok=True)
     for i, (photo, load) in enumerate(PHOTOS.items()):
@@ -163,6 +203,8 @@ def cmd_score(args):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
+    if args.crops:
+        write_crops(args.crops, args.out, ours, methods)
 
 
 def main():
@@ -174,6 +216,7 @@ def main():
     s.add_argument("--out", required=True, help="the noisy command's folder; the peers' best results go there too")
     s.add_argument("--ours", action="append", default=[], help="NAME=DIR of our outputs (same file names)")
     s.add_argument("--json", help="also write every row to this JSON file")
+    s.add_argument("--crops", help="also write the same crop of each photo per method to this PNG")
     args = ap.parse_args()
     {"noisy": cmd_noisy, "score": cmd_score}[args.cmd](args)
 

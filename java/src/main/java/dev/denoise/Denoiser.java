@@ -5,6 +5,7 @@ import dev.denoise.backend.CpuBackend;
 import dev.denoise.backend.Tensor;
 import dev.denoise.io.Images;
 import dev.denoise.model.Autoencoder;
+import dev.denoise.model.BundledModels;
 import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelFiles;
 
@@ -33,6 +34,11 @@ public final class Denoiser implements AutoCloseable {
     /** Smallest tile side: large enough that the margins waste little of each tile. */
     static final int MIN_TILE = 256;
     /**
+     * Tile side in margins, at least: a tile computes (tile / (tile − 2·margin − blend))² times the
+     * pixels it keeps, 3.5× for the photo model's margin of 56 px in 256 px tiles, 1.9× in 448.
+     */
+    static final int MARGINS_PER_TILE = Integer.getInteger("denoise.tileMargins", 8);
+    /**
      * Tiles denoised together, at most: a CPU runs them on its threads at once (one image lane
      * each), a GPU as one batch. Each tile's result does not depend on how many go together.
      */
@@ -44,10 +50,17 @@ public final class Denoiser implements AutoCloseable {
      * four margins wide; step, the distance between tile starts (a multiple of 2^depth too).
      */
     record Tiling(int tile, int margin, int step) {
-        static Tiling of(ModelConfig c) {
+        /**
+         * The tiling of an h × w image: tiles of {@link #MARGINS_PER_TILE} margins, but no wider
+         * than the image's shorter side (on the pooling grid) allows, so that a tile overhangs the
+         * image (filled by edge replication) only where the image is narrower than four margins,
+         * as it always could.
+         */
+        static Tiling of(ModelConfig c, int h, int w) {
             int m = c.sizeMultiple();
             int margin = roundUp(c.receptiveRadius(), m);
-            int tile = Math.max(MIN_TILE, roundUp(4 * margin, m));
+            int least = Math.max(MIN_TILE, roundUp(4 * margin, m));
+            int tile = Math.max(least, Math.min(roundUp(MARGINS_PER_TILE * margin, m), Math.min(h, w) / m * m));
             return new Tiling(tile, margin, tile - roundUp(2 * margin + BLEND, m));
         }
 
@@ -86,6 +99,22 @@ public final class Denoiser implements AutoCloseable {
         return new Denoiser(ModelFiles.load(modelFile, backend, 64), true);
     }
 
+    /**
+     * Loads a model the jar carries ({@link BundledModels#NAMES}), checked against its committed
+     * sha256; closing the Denoiser closes the model.
+     */
+    public static Denoiser load(String bundledName, Backend backend) {
+        return new Denoiser(BundledModels.load(bundledName, backend, 64), true);
+    }
+
+    /**
+     * The shipped photo denoiser ({@link BundledModels#PHOTO}): any photo, grey or colour, any
+     * size, Gaussian-like noise up to σ 55/255 without being told the level.
+     */
+    public static Denoiser pretrained(Backend backend) {
+        return load(BundledModels.PHOTO, backend);
+    }
+
     public Autoencoder model() {
         return model;
     }
@@ -105,9 +134,25 @@ public final class Denoiser implements AutoCloseable {
     }
 
     /**
+     * {@link #denoise(Images.Image)} at a strength from 0 (the image as it is) to 1 (the model's
+     * result): the result moved that far from the input towards the model's, per value. Below 1 it
+     * keeps some of the noise, and with it fine texture the model would smooth away (a photo
+     * editor's "amount").
+     */
+    public Images.Image denoise(Images.Image img, float strength) {
+        if (!(strength >= 0 && strength <= 1)) throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
+        Images.Image full = denoise(img);
+        if (strength == 1) return full;
+        float[] in = img.pixels(), out = full.pixels();
+        for (int i = 0; i < out.length; i++) out[i] = in[i] + strength * (out[i] - in[i]);
+        return full;
+    }
+
+    /**
      * Any size for the conv model; the model's size for dense and vae. The result has the image's
      * channels: a grey image through a colour model comes back grey (denoised as R = G = B, then
-     * luma), a colour image through a grey model comes back in colour (each channel on its own).
+     * luma), a colour image through a grey model comes back in colour (each channel on its own, or,
+     * for a residual model, in opponent channels: see {@link #throughOpponent}).
      */
     public Images.Image denoise(Images.Image img) {
         ModelConfig c = model.config();
@@ -115,17 +160,8 @@ public final class Denoiser implements AutoCloseable {
             // grey in, grey out: the colour model sees R = G = B and its result goes back to luma
             return Images.withChannels(denoise(Images.withChannels(img, 3)), 1);
         }
-        if (img.channels() == 3 && c.channels() == 1) {
-            // colour through a grey model: each channel on its own, the colour kept
-            int plane = img.height() * img.width();
-            float[] rgb = new float[3 * plane];
-            for (int ch = 0; ch < 3; ch++) {
-                float[] one = java.util.Arrays.copyOfRange(img.pixels(), ch * plane, (ch + 1) * plane);
-                float[] out = denoise(new Images.Image(1, img.height(), img.width(), one)).pixels();
-                System.arraycopy(out, 0, rgb, ch * plane, plane);
-            }
-            return new Images.Image(3, img.height(), img.width(), rgb);
-        }
+        if (img.channels() == 3 && c.channels() == 1 && c.kind().residual()) return throughOpponent(img);
+        if (img.channels() == 3 && c.channels() == 1) return eachChannel(img); // the colour kept
         if (img.channels() != c.channels()) {
             throw new IllegalArgumentException("image has " + img.channels() + " channels, the model takes " + c.channels());
         }
@@ -140,12 +176,80 @@ public final class Denoiser implements AutoCloseable {
         return new Images.Image(img.channels(), img.height(), img.width(), tiled(img));
     }
 
+    /**
+     * A colour image through a blind grey model, in an opponent colour space (CBM3D's): the mean
+     * L = (R + G + B)/3 and the two differences D1 = (R − B)/2 + ½, D2 = (R − 2G + B)/4 + ½. The
+     * three weightings are orthogonal, so noise that is independent and equal in R, G and B stays
+     * independent in L, D1 and D2, each a grey image with Gaussian noise the blind model knows:
+     * weaker than the photo's (σ/√3 in L, σ/√2 and σ·√6/4 in the differences), where denoising
+     * R, G and B apart would face σ three times and keep their noise's colour. Nearly all of the
+     * detail lies in L; the differences are smooth.
+     *
+     * <p>One thing the opponent channels hide: clipping. Noise clipped at 0 and 255 in a channel
+     * raises (or lowers) that channel's mean where it is dark (or bright): chelsea's blue by 2.2
+     * levels at σ 50. The model learned to undo that on grey pictures, where it sees the clipped
+     * values, but in the opponent channels the bias is spread thin and looks like signal, and
+     * comes back as a colour cast. So R, G and B also go through the model each on its own, and
+     * the result takes their low frequencies: opponent + blur(per channel − opponent), a Gaussian
+     * blur of σ {@value #CAST_BLUR} px that keeps the cast's correction and drops the per-channel
+     * results' extra noise. Measured on chelsea at σ 50: the cast from 2.07 to 0.37 levels and
+     * +0.2 dB; at σ 15 and 25 the same PSNR (bench/NOTES.md). It doubles a colour photo's time.
+     */
+    private Images.Image throughOpponent(Images.Image img) {
+        int h = img.height(), w = img.width(), plane = h * w;
+        float[] p = img.pixels(), l = new float[plane], d1 = new float[plane], d2 = new float[plane];
+        for (int i = 0; i < plane; i++) {
+            float r = p[i], g = p[plane + i], b = p[2 * plane + i];
+            l[i] = (r + g + b) / 3f;
+            d1[i] = (r - b) / 2f + 0.5f;
+            d2[i] = (r - 2f * g + b) / 4f + 0.5f;
+        }
+        float[] ol = denoise(new Images.Image(1, h, w, l)).pixels();
+        float[] o1 = denoise(new Images.Image(1, h, w, d1)).pixels();
+        float[] o2 = denoise(new Images.Image(1, h, w, d2)).pixels();
+        float[] rgb = new float[3 * plane];
+        for (int i = 0; i < plane; i++) {
+            float s = 3f * ol[i], a = 2f * (o1[i] - 0.5f), c = 4f * (o2[i] - 0.5f);
+            float g = (s - c) / 3f, rb = s - g;                  // R + B = s − G
+            rgb[i] = (rb + a) / 2f;
+            rgb[plane + i] = g;
+            rgb[2 * plane + i] = (rb - a) / 2f;
+        }
+        float[] perChannel = eachChannel(img).pixels(), diff = new float[plane];
+        for (int ch = 0; ch < 3; ch++) {
+            int o = ch * plane;
+            for (int i = 0; i < plane; i++) diff[i] = perChannel[o + i] - rgb[o + i];
+            Blur.gaussian(diff, h, w, CAST_BLUR);
+            for (int i = 0; i < plane; i++) rgb[o + i] = Math.clamp(rgb[o + i] + diff[i], 0f, 1f);
+        }
+        return new Images.Image(3, h, w, rgb);
+    }
+
+    /** σ (pixels) of the blur that keeps only the per-channel results' low frequencies (see throughOpponent). */
+    static final double CAST_BLUR = 8;
+
+    /** A colour image through a grey model, each channel on its own. */
+    private Images.Image eachChannel(Images.Image img) {
+        int plane = img.height() * img.width();
+        float[] rgb = new float[3 * plane];
+        for (int ch = 0; ch < 3; ch++) {
+            float[] one = java.util.Arrays.copyOfRange(img.pixels(), ch * plane, (ch + 1) * plane);
+            float[] out = denoise(new Images.Image(1, img.height(), img.width(), one)).pixels();
+            System.arraycopy(out, 0, rgb, ch * plane, plane);
+        }
+        return new Images.Image(3, img.height(), img.width(), rgb);
+    }
+
     private float[] tiled(Images.Image img) {
         int ch = img.channels(), h = img.height(), w = img.width();
-        Tiling g = Tiling.of(model.config());
+        Tiling g = Tiling.of(model.config(), h, w);
         int side = g.tile(), size = ch * side * side;
         Backend b = model.backend();
         int batch = b instanceof CpuBackend cpu ? Math.min(TILE_BATCH, cpu.threads()) : TILE_BATCH;
+        if (tiler != null && tiler.config().height() != side) {
+            tiler.close();   // another image size wants another tile size
+            tiler = null;
+        }
         if (tiler == null) tiler = sharingWeights(side, side, batch);
         float[] acc = new float[ch * h * w], wsum = new float[h * w];
         /* the last tile of a row or column is pulled back to the edge, kept on the pooling grid

@@ -15,7 +15,7 @@ public final class Abi {
     public static final int DN_OK = 0, DN_ERR_NOMEM = 1;
 
     /** Activation codes ({@link Activation#code}). */
-    public static final int DN_ACT_IDENTITY = 0, DN_ACT_RELU = 1, DN_ACT_SIGMOID = 2;
+    public static final int DN_ACT_IDENTITY = 0, DN_ACT_RELU = 1, DN_ACT_SIGMOID = 2, DN_ACT_CLAMP01 = 3;
 
     /** Bits of runtime_cpu_features(). */
     public static final int DN_CPU_SSE42 = 1, DN_CPU_AVX2_FMA = 2, DN_CPU_AVX512F = 4, DN_CPU_AVX512BW_VL = 8;

@@ -322,9 +322,10 @@ public abstract class Backend implements AutoCloseable {
 
     // ---- conv2d, stride 1, 'same' padding, odd kernel: inp (N,C,H,W), weight (K,C,R,S) ----
 
-    /** out (N,K,H,W) = act(conv(inp, weight) + bias); bias (K) or null. */
+    /** out (N,K,H,W) = act(conv(inp, weight) + bias); bias (K) or null; act identity, ReLU or sigmoid. */
     public final void conv2d_forward(Tensor out, Tensor inp, Tensor weight, Tensor bias, Activation act) {
         own(out, inp, weight, bias);
+        if (act == Activation.CLAMP01) throw new IllegalArgumentException("conv2d_forward: clamp is not fused (use bias_act_forward)");
         ConvDims d = Checks.conv2d("conv2d_forward", out, inp, weight);
         if (bias != null) Checks.shape("conv2d_forward", "bias", bias, d.k());
         kernels().conv2d_forward(out.memory(), inp.memory(), weight.memory(), mem(bias), d, act.code);

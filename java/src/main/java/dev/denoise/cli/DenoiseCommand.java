@@ -4,6 +4,7 @@ import dev.denoise.BadInputException;
 import dev.denoise.Denoiser;
 import dev.denoise.backend.Backend;
 import dev.denoise.io.Images;
+import dev.denoise.model.BundledModels;
 import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelKind;
 import picocli.CommandLine.Command;
@@ -21,15 +22,20 @@ import java.util.Map;
 
 /** denoise denoise: PNG/JPEG files in, denoised PNGs out. */
 @Command(name = "denoise", mixinStandardHelpOptions = true,
-        description = "Denoise PNG/JPEG images with a model file; writes OUT/<name>.png (or .jpg with --quality) "
-                + "for each input, grey or colour as the input is. "
+        description = "Denoise PNG/JPEG images with the shipped photo model or a model file; writes OUT/<name>.png "
+                + "(or .jpg with --quality) for each input, grey or colour as the input is. "
                 + "Conv models take any size (overlapping tiles); dense and vae models their training size.")
 final class DenoiseCommand implements Runnable {
     /** Largest image accepted: 64 megapixels, checked from the header before decoding. */
     static final int MAX_PIXELS = 64 << 20;
 
-    @Option(names = "--model-file", required = true, description = "A .safetensors model.")
+    @Option(names = "--model-file", description = "A .safetensors model (default: the shipped model of --model).")
     Path modelFile;
+
+    @Option(names = "--model", paramLabel = "NAME",
+            description = "A model the jar carries: photo, the blind photo denoiser (sigma 0-55/255, grey or "
+                    + "colour). Default: photo, unless --model-file is given.")
+    String bundled;
 
     @Option(names = "--out", required = true, description = "Output directory.")
     Path out;
@@ -37,6 +43,11 @@ final class DenoiseCommand implements Runnable {
     @Option(names = "--quality", paramLabel = "Q",
             description = "Write JPEG of quality Q (1-100) as OUT/<name>.jpg instead of PNG.")
     Integer quality;
+
+    @Option(names = "--strength", defaultValue = "1", paramLabel = "S",
+            description = "How far to go from the input towards the model's result, 0-1: below 1 keeps some noise "
+                    + "and the fine texture the model would smooth. Default: ${DEFAULT-VALUE}.")
+    float strength;
 
     @Parameters(arity = "1..*", paramLabel = "IN", description = "Input images (PNG or JPEG).")
     List<Path> inputs;
@@ -50,16 +61,25 @@ final class DenoiseCommand implements Runnable {
         // result written: a bad file late in a long list must not leave half the output behind.
         device.validate();
         if (quality != null) Ranges.check("--quality", quality, 1, 100);
-        InputFiles.require("--model-file", modelFile);
+        if (!(strength >= 0 && strength <= 1)) {
+            throw new IllegalArgumentException("--strength must be in [0, 1], got " + strength);
+        }
+        if (modelFile != null && bundled != null) {
+            throw new IllegalArgumentException("--model and --model-file: give one (a shipped model or a file)");
+        }
+        if (bundled == null) bundled = BundledModels.PHOTO;
+        if (modelFile != null) InputFiles.require("--model-file", modelFile);
+        else Ranges.parse("--model", () -> BundledModels.NAMES.contains(bundled) ? bundled : unknownModel());
         Map<Path, Path> targets = targets();
         OutputDir.check("--out", out);
-        try (Backend backend = device.open(); Denoiser d = Denoiser.load(modelFile, backend)) {
+        try (Backend backend = device.open();
+             Denoiser d = modelFile != null ? Denoiser.load(modelFile, backend) : Denoiser.load(bundled, backend)) {
             ModelConfig c = d.model().config();
             // each image keeps its own channels: grey in, grey out (see Denoiser.denoise)
             for (Path in : targets.keySet()) requireFits(in, Images.read(in, MAX_PIXELS, 0), c);
             OutputDir.prepare(out);
             for (Map.Entry<Path, Path> e : targets.entrySet()) {
-                Images.Image clean = d.denoise(Images.read(e.getKey(), MAX_PIXELS, 0));
+                Images.Image clean = d.denoise(Images.read(e.getKey(), MAX_PIXELS, 0), strength);
                 if (quality == null) Images.writePng(e.getValue(), clean);
                 else Images.writeJpeg(e.getValue(), clean, quality);
                 System.out.println(e.getKey() + " -> " + e.getValue());
@@ -67,6 +87,11 @@ final class DenoiseCommand implements Runnable {
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
+    }
+
+    private String unknownModel() {
+        throw new IllegalArgumentException("unknown model '" + bundled + "' (the jar carries: "
+                + String.join(", ", BundledModels.NAMES) + ")");
     }
 
     /** Input → OUT/<name>.png, refusing missing inputs, an input overwritten, or two inputs on one output. */

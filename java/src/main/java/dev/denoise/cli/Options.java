@@ -170,6 +170,11 @@ final class Options {
                         + "Default: ${DEFAULT-VALUE}.")
         int valFiles;
 
+        @Option(names = "--grey",
+                description = "With --dataset DIR: train on the pictures' luma, a grey model (which still denoises "
+                        + "colour photos, see `denoise denoise`).")
+        boolean grey;
+
         /** The ranges, and a patch side the kinds' pooling divides (depth levels for conv and skip). */
         void validate(List<ModelKind> kinds, int depth) {
             int mult = 1;
@@ -193,7 +198,8 @@ final class Options {
         record Split(TrainingSet train, Dataset validation) {}
 
         Split load(Path folder, long seed) {
-            ImageFolder[] split = ImageFolder.load(folder).split(valFiles);
+            ImageFolder all = ImageFolder.load(folder);
+            ImageFolder[] split = (grey ? all.grey() : all).split(valFiles);
             TrainingSet train = TrainingSet.patches(new PatchSampler(split[0].images(), patch, patches, true), seed);
             Dataset val = valFiles == 0 ? null : new PatchSampler(split[1].images(), patch, VALIDATION_PATCHES, false)
                     .epoch(seed, -1); // an epoch number training never uses

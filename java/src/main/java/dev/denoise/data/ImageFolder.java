@@ -65,6 +65,11 @@ public record ImageFolder(Path dir, List<String> names, List<Images.Image> image
         return images.getFirst().channels();
     }
 
+    /** The same pictures in grey: colour ones become their luma (0.299 R + 0.587 G + 0.114 B). */
+    public ImageFolder grey() {
+        return new ImageFolder(dir, names, images.stream().map(i -> Images.withChannels(i, 1)).toList());
+    }
+
     /** The pictures from index from (inclusive) to to (exclusive), for a split by file. */
     public ImageFolder files(int from, int to) {
         return new ImageFolder(dir, names.subList(from, to), images.subList(from, to));

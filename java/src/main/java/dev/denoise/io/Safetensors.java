@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -78,6 +79,30 @@ public final class Safetensors {
      */
     public static Loaded read(Path file) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return read(file, ch);
+        } catch (NoSuchFileException e) {
+            throw new BadInputException(file, "no such file", e);
+        } catch (AccessDeniedException e) {
+            throw new BadInputException(file, "permission denied", e);
+        } catch (IOException e) {
+            throw new BadInputException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@link #read(Path)} of a file's bytes held in memory (a model inside the jar); name is what
+     * the errors call it.
+     */
+    public static Loaded read(Path name, byte[] bytes) {
+        try {
+            return read(name, new BytesChannel(bytes));
+        } catch (IOException e) {
+            throw new BadInputException(name, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static Loaded read(Path file, SeekableByteChannel ch) throws IOException {
+        try {
             long size = ch.size();
             if (size < LENGTH_FIELD) {
                 throw new BadInputException(file, "file is " + size
@@ -117,15 +142,62 @@ public final class Safetensors {
                 tensors.put(e.name(), new TensorData(e.name(), shape, values));
             }
             return new Loaded(parsed.metadata(), tensors);
-        } catch (NoSuchFileException e) {
-            throw new BadInputException(file, "no such file", e);
-        } catch (AccessDeniedException e) {
-            throw new BadInputException(file, "permission denied", e);
         } catch (EOFException e) {
             throw new BadInputException(file, "file ended early; it changed while being read", e);
-        } catch (IOException e) {
-            throw new BadInputException(file, "cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /** A read-only channel over a byte array: positional reads as a FileChannel's. */
+    private static final class BytesChannel implements SeekableByteChannel {
+        private final byte[] bytes;
+        private long position;
+
+        BytesChannel(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) {
+            if (position >= bytes.length) return -1;
+            int n = (int) Math.min(dst.remaining(), bytes.length - position);
+            dst.put(bytes, (int) position, n);
+            position += n;
+            return n;
+        }
+
+        @Override
+        public int write(ByteBuffer src) {
+            throw new java.nio.channels.NonWritableChannelException();
+        }
+
+        @Override
+        public long position() {
+            return position;
+        }
+
+        @Override
+        public SeekableByteChannel position(long p) {
+            position = p;
+            return this;
+        }
+
+        @Override
+        public long size() {
+            return bytes.length;
+        }
+
+        @Override
+        public SeekableByteChannel truncate(long size) {
+            throw new java.nio.channels.NonWritableChannelException();
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {}
     }
 
     /**
@@ -282,7 +354,7 @@ public final class Safetensors {
         return -1;
     }
 
-    private static void readFloats(FileChannel ch, long position, float[] values, ByteBuffer chunk) throws IOException {
+    private static void readFloats(SeekableByteChannel ch, long position, float[] values, ByteBuffer chunk) throws IOException {
         int done = 0;
         while (done < values.length) {
             int n = Math.min(values.length - done, chunk.capacity() / Float.BYTES);
@@ -306,10 +378,10 @@ public final class Safetensors {
         }
     }
 
-    private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+    private static void readFully(SeekableByteChannel ch, ByteBuffer buf, long position) throws IOException {
         long at = position;
         while (buf.hasRemaining()) {
-            int n = ch.read(buf, at);
+            int n = ch instanceof FileChannel f ? f.read(buf, at) : ch.position(at).read(buf);
             if (n < 0) {
                 throw new EOFException();
             }

@@ -96,7 +96,7 @@ public abstract class Autoencoder implements AutoCloseable {
             case DENSE -> new DenseAutoencoder(backend, config, maxBatch);
             case VAE -> new VariationalAutoencoder(backend, config, maxBatch);
             case CONV -> new ConvAutoencoder(backend, config, maxBatch, laneImages);
-            case SKIP -> new SkipAutoencoder(backend, config, maxBatch, laneImages);
+            case SKIP, RESIDUAL -> new SkipAutoencoder(backend, config, maxBatch, laneImages);
         };
     }
 
@@ -134,7 +134,23 @@ public abstract class Autoencoder implements AutoCloseable {
      * the batch's sum of per-image losses, each per pixel (BCE averaged over an image's values).
      */
     protected void lossAndGradient(Tensor logits, Tensor clean, Tensor loss, Tensor dlogits, Tensor lossSum) {
-        bce(logits, clean, loss, dlogits, lossSum, logits.dim(0), true);
+        imageLoss(logits, clean, loss, dlogits, lossSum, logits.dim(0), true);
+    }
+
+    /**
+     * The model's per-image loss of rows of a batch of batchImages: BCE of the sigmoid logits, or,
+     * for a residual model, the mean squared error of its output (see {@link #bce}).
+     */
+    private void imageLoss(Tensor out, Tensor clean, Tensor loss, Tensor dout, Tensor lossSum, int batchImages,
+                           boolean accumulate) {
+        if (!config.kind().residual()) {
+            bce(out, clean, loss, dout, lossSum, batchImages, accumulate);
+            return;
+        }
+        long d = out.numel() / out.dim(0);
+        backend.mse_forward(loss, out, clean);                        // per image: the mean over its values
+        backend.mse_backward(dout, out, clean, 1f / (batchImages * d));
+        backend.sum_scaled(lossSum, loss, 1f, accumulate);
     }
 
     /**
@@ -187,7 +203,7 @@ public abstract class Autoencoder implements AutoCloseable {
             int r0 = lane * laneImages, r1 = Math.min(n, r0 + laneImages);
             Tensor logits = forward(lane, noisy.rows(r0, r1), true);
             Tensor dl = dlogits.rows(r0, r1);
-            bce(logits, clean.rows(r0, r1), loss.rows(r0, r1), dl, laneLoss.slice(lane, 1), n, false);
+            imageLoss(logits, clean.rows(r0, r1), loss.rows(r0, r1), dl, laneLoss.slice(lane, 1), n, false);
             backward(lane, dl);
         });
         // the partials in lane order: the same additions whichever thread ran which lane
@@ -247,9 +263,14 @@ public abstract class Autoencoder implements AutoCloseable {
             backend.forEachChunk((n + laneImages - 1) / laneImages, lane -> {
                 int r0 = i0 + lane * laneImages, r1 = Math.min(i0 + n, r0 + laneImages);
                 Tensor logits = forward(lane, noisy.rows(r0, r1), false);
-                backend.bias_act_forward(out.rows(r0, r1), logits, null, Activation.SIGMOID);
+                backend.bias_act_forward(out.rows(r0, r1), logits, null, outputActivation());
             });
         }
+    }
+
+    /** What turns the last layer's output into the image: sigmoid, or clamp to [0, 1] for a residual model. */
+    private Activation outputActivation() {
+        return config.kind().residual() ? Activation.CLAMP01 : Activation.SIGMOID;
     }
 
     @Override

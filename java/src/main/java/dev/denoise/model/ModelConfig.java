@@ -35,7 +35,7 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
         if (levelConvs < 1 || levelConvs > MAX_LEVEL_CONVS) {
             throw new IllegalArgumentException("convolutions per level must be 1.." + MAX_LEVEL_CONVS + ", got " + levelConvs);
         }
-        if (kind == ModelKind.SKIP && ((long) convWidth << (convDepth - 1)) > MAX_LEVEL_WIDTH) {
+        if (kind.unet() && ((long) convWidth << (convDepth - 1)) > MAX_LEVEL_WIDTH) {
             throw new IllegalArgumentException("the skip model's widths double per level: " + convWidth + " at depth "
                     + convDepth + " reaches " + ((long) convWidth << (convDepth - 1)) + " channels, over " + MAX_LEVEL_WIDTH);
         }
@@ -57,7 +57,7 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
      * training time that gains more than the extra epochs a single conv would have (bench/NOTES.md).
      */
     public static int defaultLevelConvs(ModelKind kind) {
-        return kind == ModelKind.SKIP ? 2 : 1;
+        return kind.unet() ? 2 : 1;
     }
 
     /**
@@ -65,7 +65,7 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
      * that, with two convolutions per stage, denoised best in conv's training time (bench/NOTES.md).
      */
     public static int defaultWidth(ModelKind kind) {
-        return kind == ModelKind.SKIP ? 12 : 32;
+        return kind.unet() ? 12 : 32;
     }
 
     public static ModelConfig mnist(ModelKind kind) {
@@ -99,7 +99,7 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
      * as U-Net does, since a halved map costs a quarter per channel.
      */
     public int levelWidth(int l) {
-        return kind == ModelKind.SKIP ? convWidth << l : convWidth;
+        return kind.unet() ? convWidth << l : convWidth;
     }
 
     public int sizeMultiple() {

@@ -58,7 +58,46 @@ public final class ModelFiles {
 
     /** Writes the model atomically; NaN/Inf weights are refused, so they never replace a good file. */
     public static void save(Path file, Autoencoder model, Map<String, String> extra) {
-        write(file, metadata(model.config(), extra), tensors(model));
+        List<TensorData> tensors = tensors(model);
+        Map<String, String> meta = metadata(model.config(), extra);
+        meta.put(WEIGHTS_SHA256, weightsSha256(tensors));
+        write(file, meta, tensors);
+    }
+
+    /**
+     * Metadata entry holding {@link #weightsSha256} of the file's tensors: loading refuses a file
+     * whose weights were altered or damaged after it was written (the format's own checks catch a
+     * broken structure, not a changed value). Files without it (older ones) load unchecked.
+     */
+    public static final String WEIGHTS_SHA256 = "weights_sha256";
+
+    /** SHA-256 of the tensors in order: each name, its shape and its float32 values, little-endian. */
+    public static String weightsSha256(java.util.Collection<TensorData> tensors) {
+        java.security.MessageDigest md;
+        try {
+            md = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e); // every JDK has SHA-256
+        }
+        for (TensorData t : tensors) {
+            md.update(t.name().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 4 * t.shape().length + 4 * t.data().length)
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.putInt(t.shape().length);
+            for (int d : t.shape()) b.putInt(d);
+            for (float v : t.data()) b.putFloat(v);
+            md.update(b.array());
+        }
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Refuses a file whose metadata names a weights checksum its tensors do not have. */
+    static void checkWeights(Path file, Safetensors.Loaded f) {
+        String want = f.metadata().get(WEIGHTS_SHA256);
+        if (want != null && !want.equals(weightsSha256(f.tensors().values()))) {
+            throw new BadInputException(file, "the weights do not match the checksum in the file's metadata "
+                    + "(the file was altered or damaged after it was written)");
+        }
     }
 
     static void write(Path file, Map<String, String> metadata, List<TensorData> tensors) {
@@ -90,8 +129,13 @@ public final class ModelFiles {
 
     /** Loads a model file onto a backend, sized for maxBatch. */
     public static Autoencoder load(Path file, Backend backend, int maxBatch) {
-        Safetensors.Loaded f = Safetensors.read(file);
+        return load(file, Safetensors.read(file), backend, maxBatch);
+    }
+
+    /** Loads a model read from file (or named so, for one inside the jar) onto a backend, sized for maxBatch. */
+    public static Autoencoder load(Path file, Safetensors.Loaded f, Backend backend, int maxBatch) {
         ModelConfig c = config(file, f.metadata());
+        checkWeights(file, f);
         Autoencoder model = Autoencoder.create(backend, c, maxBatch);
         try {
             setWeights(file, model, f.tensors(), false);

@@ -20,6 +20,8 @@ import java.util.List;
  * costs a quarter per channel) and narrow ones at full resolution keep the work per image near
  * the seed's conv model.
  *
+ * <p>{@link ModelKind#RESIDUAL} is this model with the input added to its last layer's output.
+ *
  * <p>Backward: a sum hands its gradient to both inputs, so the gradient at each skip's encoder end
  * is the pool's gradient plus the skip's; {@link Backend#maxpool2d_relu_backward} adds them on its
  * way through the pool and the ReLU. In the forward the sum ({@link Backend#add}) is written in
@@ -43,6 +45,7 @@ public final class SkipAutoencoder extends Autoencoder {
         Tensor[] encoded = laneEncoded[lane];
         List<List<Conv2d>> enc = layers.encoder, dec = layers.decoder;
         int d = enc.size();
+        Tensor noisy = x;
         for (int i = 0; i < d; i++) {
             encoded[i] = run(enc.get(i), x);
             x = layers.pools.get(i).forward(encoded[i]);
@@ -53,6 +56,9 @@ public final class SkipAutoencoder extends Autoencoder {
             backend.add(s, s, encoded[d - 1 - j]);
             y = run(dec.get(j + 1), s);
         }
+        /* residual: the last layer's linear output is the correction; its gradient is the output's
+         * (the input is no parameter), so backward needs nothing more */
+        if (config.kind().residual()) backend.add(y, y, noisy);
         return y;
     }
 

@@ -45,15 +45,15 @@ public record TrainConfig(int epochs, int batch, float lr, Noise noise, long see
      */
 
     public static int defaultBatch(ModelKind kind) {
-        return kind == ModelKind.SKIP ? 16 : DEFAULT_BATCH;
+        return kind.unet() ? 16 : DEFAULT_BATCH;
     }
 
     public static float defaultLr(ModelKind kind) {
-        return kind == ModelKind.SKIP ? 2e-3f : DEFAULT_LR;
+        return kind == ModelKind.SKIP ? 2e-3f : DEFAULT_LR; // residual: DnCNN's 1e-3 (wider, deeper, no sigmoid)
     }
 
     public static float defaultLrDecay(ModelKind kind) {
-        return kind == ModelKind.SKIP ? 0.4f : 0f;
+        return kind.unet() ? 0.4f : 0f;
     }
 
     /** The learning rate after this fraction of all training (0 at the start, 1 at the end). */

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.awt.image.BufferedImage;
+import javax.imageio.ImageIO;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -56,5 +57,27 @@ class ReadmeExampleTest {
         String readme = Files.readString(Path.of(System.getProperty("user.dir")).resolve("../README.md"));
         assertTrue(readme.contains("new Trainer(model, all.subset(0, 10_000), null, TrainConfig.defaults(ModelKind.CONV, 2), null, null).run(false);"),
                 "README shows the example this test runs");
+    }
+
+    @Test
+    void the_readme_photo_example_runs() throws Exception {
+        Path photoFile = dir.resolve("photo.jpg"), outFile = dir.resolve("clean.png");
+        BufferedImage noisy = new BufferedImage(300, 200, BufferedImage.TYPE_INT_RGB);
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(1);
+        for (int y = 0; y < 200; y++)
+            for (int x = 0; x < 300; x++) noisy.setRGB(x, y, 0x808080 + rng.nextInt(0x202020));
+        javax.imageio.ImageIO.write(noisy, "jpg", photoFile.toFile());
+        // ---- as in README.md ----
+        try (Backend backend = Backends.open("auto"); Denoiser denoiser = Denoiser.pretrained(backend)) {
+            BufferedImage clean = denoiser.denoise(ImageIO.read(photoFile.toFile()));
+            ImageIO.write(clean, "png", outFile.toFile());
+        }
+        // ---- end ----
+        BufferedImage back = ImageIO.read(outFile.toFile());
+        assertEquals(300, back.getWidth());
+        assertEquals(200, back.getHeight());
+        String readme = Files.readString(Path.of(System.getProperty("user.dir")).resolve("../README.md"));
+        assertTrue(readme.contains("try (Backend backend = Backends.open(\"auto\"); Denoiser denoiser = Denoiser.pretrained(backend)) {"),
+                "README shows the photo example this test runs");
     }
 }

@@ -134,12 +134,21 @@ abstract class OpsContract {
             {1, 32, 14, 14, 1, 3, 3}, {1, 3, 13, 31, 4, 3, 5},
             {2, 32, 14, 14, 32, 3, 3}, {2, 9, 13, 15, 10, 3, 3}, {1, 12, 28, 29, 13, 3, 3}};
 
+    /** What conv2d_forward fuses: every activation but the clamp (a residual model's output op alone). */
+    static final Activation[] CONV_ACTIVATIONS = {Activation.IDENTITY, Activation.RELU, Activation.SIGMOID};
+
+    @Test
+    void conv2d_forward_refuses_the_clamp() {
+        assertThrows(IllegalArgumentException.class, () -> backend().conv2d_forward(zeros(1, 2, 4, 4),
+                zeros(1, 3, 4, 4), zeros(2, 3, 3, 3), null, Activation.CLAMP01));
+    }
+
     @Test
     void conv2d_forward() {
         for (int[] s : CONV_SHAPES) {
             int n = s[0], c = s[1], h = s[2], w = s[3], k = s[4], r = s[5], q = s[6];
             double[] x = rand(n * c * h * w), wt = rand(k * c * r * q), b = rand(k);
-            for (Activation act : Activation.values()) {
+            for (Activation act : CONV_ACTIVATIONS) {
                 Tensor out = zeros(n, k, h, w);
                 backend().conv2d_forward(out, t(x, n, c, h, w), t(wt, k, c, r, q), t(b, k), act);
                 assertClose("conv2d out " + java.util.Arrays.toString(s) + " " + act, out.toArray(),

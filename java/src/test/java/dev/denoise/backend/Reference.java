@@ -13,6 +13,7 @@ final class Reference {
             case IDENTITY -> x;
             case RELU -> Math.max(x, 0);
             case SIGMOID -> 1 / (1 + Math.exp(-x));
+            case CLAMP01 -> Math.clamp(x, 0.0, 1.0);
         };
     }
 

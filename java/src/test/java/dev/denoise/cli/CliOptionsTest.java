@@ -97,6 +97,12 @@ class CliOptionsTest {
                 List.of("evaluate", "--model-file", MODEL, "--limit", "-1")));
         cases.add(Arguments.of("generate --count 0", "--count must be in 1..10000, got 0",
                 List.of("generate", "--model-file", MODEL, "--count", "0", "--out", OUT + "/g.png")));
+        for (String[] r : new String[][] {{"--strength", "1.5", "--strength must be in [0, 1], got 1.5"},
+                {"--strength", "-0.1", "--strength must be in [0, 1]"}, {"--strength", "NaN", "--strength must be in [0, 1]"},
+                {"--quality", "0", "--quality must be in 1..100"}}) {
+            cases.add(Arguments.of("denoise " + r[0] + " " + r[1], r[2],
+                    List.of("denoise", "--model-file", MODEL, r[0], r[1], "x.png", "--out", OUT)));
+        }
         cases.add(Arguments.of("generate --count 10001", "--count must be in 1..10000",
                 List.of("generate", "--model-file", MODEL, "--count", "10001", "--out", OUT + "/g.png")));
         String[][] speed = {

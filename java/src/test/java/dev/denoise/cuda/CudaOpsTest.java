@@ -153,7 +153,7 @@ class CudaOpsTest {
                 {4, 32, 14, 14, 32, 3, 3}, {3, 1, 28, 28, 8, 3, 3}, {1, 3, 13, 31, 4, 3, 5}}) {
             int n = s[0], c = s[1], h = s[2], w = s[3], k = s[4], r = s[5], q = s[6];
             float[] x = rand(n * c * h * w), wt = rand(k * c * r * q), bias = rand(k), g = rand(n * k * h * w);
-            for (Activation act : Activation.values()) {
+            for (Activation act : new Activation[] {Activation.IDENTITY, Activation.RELU, Activation.SIGMOID}) { // what conv fuses
                 compare("conv2d_forward " + act + " " + Arrays.toString(s), b -> {
                     Tensor out = zeros(b, n, k, h, w);
                     b.conv2d_forward(out, up(b, x, n, c, h, w), up(b, wt, k, c, r, q), up(b, bias, k), act);

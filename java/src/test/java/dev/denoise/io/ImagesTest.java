@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class ImagesTest {
+public class ImagesTest {
     private static final int LIMIT = 4096 * 4096;
 
     @TempDir
@@ -270,7 +270,7 @@ class ImagesTest {
     // ---- helpers -------------------------------------------------------------------------
 
     /** Signature, a hand-made IHDR (8-bit grey) with a correct CRC, then IEND: no pixel data. */
-    static byte[] pngHeaderOnly(int width, int height) throws IOException {
+    public static byte[] pngHeaderOnly(int width, int height) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
         out.write(new byte[]{(byte) 0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A});

@@ -32,7 +32,7 @@ class LanesTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ModelKind.class, names = {"CONV", "SKIP"})
+    @EnumSource(value = ModelKind.class, names = {"CONV", "SKIP", "RESIDUAL"})
     void laned_gradients_and_loss_are_the_batchs(ModelKind kind) {
         ModelConfig c = config(kind);
         int n = 7;
@@ -68,7 +68,7 @@ class LanesTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ModelKind.class, names = {"CONV", "SKIP"})
+    @EnumSource(value = ModelKind.class, names = {"CONV", "SKIP", "RESIDUAL"})
     void laned_training_is_the_same_bits_on_any_thread_count(ModelKind kind) {
         ModelConfig c = config(kind);
         float[][] results = new float[3][];

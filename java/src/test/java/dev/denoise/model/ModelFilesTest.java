@@ -82,6 +82,43 @@ class ModelFilesTest {
     }
 
     @Test
+    void weights_altered_after_saving_are_refused() throws Exception {
+        Path f = dir.resolve("m.safetensors");
+        try (Autoencoder m = Autoencoder.create(cpu, ModelConfig.mnist(ModelKind.CONV), 4)) {
+            m.initialise(1);
+            ModelFiles.save(f, m, Map.of());
+        }
+        Safetensors.Loaded saved = Safetensors.read(f);
+        assertTrue(saved.metadata().containsKey(ModelFiles.WEIGHTS_SHA256));
+        ModelFiles.load(f, cpu, 4).close();
+        // the same tensors, one value changed, under the saved metadata: a valid file, not the saved weights
+        List<TensorData> t = new ArrayList<>(saved.tensors().values());
+        float[] w = t.get(0).data().clone();
+        w[5] = Math.nextUp(w[5]);
+        t.set(0, new TensorData(t.get(0).name(), t.get(0).shape(), w));
+        refused(write("altered.safetensors", saved.metadata(), t), "do not match the checksum");
+        // files written before the checksum load as before
+        Map<String, String> old = new LinkedHashMap<>(saved.metadata());
+        old.remove(ModelFiles.WEIGHTS_SHA256);
+        ModelFiles.load(write("old.safetensors", old, t), cpu, 4).close();
+    }
+
+    @Test
+    void bundled_weights_must_match_their_committed_sha256() {
+        byte[] bytes = "anything".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        Path label = Path.of("jar:x.safetensors");
+        BadInputException e = assertThrows(BadInputException.class,
+                () -> BundledModels.verified(label, bytes, "00".repeat(32)));
+        assertTrue(e.getMessage().contains("does not match the committed"), e.getMessage());
+        // the jar's own photo model matches (read() checks it) and is the residual model, grey
+        assertTrue(BundledModels.available(BundledModels.PHOTO));
+        ModelConfig c = ModelFiles.config(label, BundledModels.read(BundledModels.PHOTO).metadata());
+        assertTrue(c.kind() == ModelKind.RESIDUAL && c.channels() == 1, c.toString());
+        e = assertThrows(BadInputException.class, () -> BundledModels.load("nosuch", cpu, 1));
+        assertTrue(e.getMessage().contains("no such bundled model"), e.getMessage());
+    }
+
+    @Test
     void metadata_must_describe_a_denoise_model() throws Exception {
         List<TensorData> t = tensorsOf(ModelKind.DENSE);
         refused(write("nometa.safetensors", Map.of(), t), "not a denoise model file");

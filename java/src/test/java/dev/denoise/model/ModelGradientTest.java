@@ -37,7 +37,8 @@ class ModelGradientTest {
                 Arguments.of(ModelKind.CONV, 1, 1), Arguments.of(ModelKind.CONV, 2, 1), Arguments.of(ModelKind.CONV, 3, 1),
                 Arguments.of(ModelKind.CONV, 2, 2),
                 Arguments.of(ModelKind.SKIP, 1, 1), Arguments.of(ModelKind.SKIP, 2, 1), Arguments.of(ModelKind.SKIP, 3, 1),
-                Arguments.of(ModelKind.SKIP, 1, 3), Arguments.of(ModelKind.SKIP, 2, 2));
+                Arguments.of(ModelKind.SKIP, 1, 3), Arguments.of(ModelKind.SKIP, 2, 2),
+                Arguments.of(ModelKind.RESIDUAL, 2, 1), Arguments.of(ModelKind.RESIDUAL, 3, 2));
     }
 
     @ParameterizedTest(name = "{0} depth {1}, {2} per stage")

@@ -40,6 +40,7 @@ class TrainingEndToEndTest {
             case DENSE, VAE -> 2.0;
             case CONV -> 3.0;
             case SKIP -> 7.0;
+            case RESIDUAL -> 7.0;
         };
     }
 
