@@ -27,6 +27,14 @@ import java.util.List;
  * so that margin gets weight 0 and the ramp between two tiles lies past it; tiles start at
  * multiples of 2^depth, so their pooling grid is the whole image's. For H and W divisible by
  * 2^depth the tiled result is the whole-image result up to rounding.
+ *
+ * <p>Thread safety: every method may be called from any number of threads at once, and each call
+ * returns exactly the bits it would return alone. The Denoiser holds a copy of the weights (taken
+ * when it is made) and runs each call on a model of its own borrowed from {@link InferenceContexts}:
+ * on a CPU as many calls run at once as the backend has threads (a call spreads its tiles over
+ * the threads when it has them to itself), on a GPU one; the others wait their turn. Idle models
+ * stay for the next call of their shape, a few at most. {@link #close} waits for the calls in
+ * flight; later calls throw IllegalStateException.
  */
 public final class Denoiser implements AutoCloseable {
     /** Width of the linear ramp between tiles. */
@@ -83,8 +91,12 @@ public final class Denoiser implements AutoCloseable {
 
     private final Autoencoder model;
     private final boolean owned;
-    private Autoencoder tiler; // the model at tile size sharing the weights, made on first use
+    private final InferenceContexts contexts;
 
+    /**
+     * A Denoiser with model's weights as they are now (copied: training the model further does
+     * not change this Denoiser). The model stays the caller's to close.
+     */
     public Denoiser(Autoencoder model) {
         this(model, false);
     }
@@ -92,11 +104,22 @@ public final class Denoiser implements AutoCloseable {
     private Denoiser(Autoencoder model, boolean owned) {
         this.model = model;
         this.owned = owned;
+        this.contexts = new InferenceContexts(model.backend(), model.config(), model.parameters().values(),
+                concurrentCalls(model.backend()), 2 * concurrentCalls(model.backend()) + 2);
+    }
+
+    /**
+     * Calls that run at once: on a CPU one per backend thread (a call spreads its tiles over the
+     * threads when it has them to itself, and runs them on its own thread when others are busy,
+     * so the cores fill either way); on a GPU one, since calls share its one stream.
+     */
+    private static int concurrentCalls(Backend b) {
+        return b instanceof CpuBackend cpu ? cpu.threads() : 1;
     }
 
     /** Loads a model file on a backend; closing the Denoiser closes the model. */
     public static Denoiser load(Path modelFile, Backend backend) {
-        return new Denoiser(ModelFiles.load(modelFile, backend, 64), true);
+        return new Denoiser(ModelFiles.load(modelFile, backend, 1), true);
     }
 
     /**
@@ -104,7 +127,7 @@ public final class Denoiser implements AutoCloseable {
      * sha256; closing the Denoiser closes the model.
      */
     public static Denoiser load(String bundledName, Backend backend) {
-        return new Denoiser(BundledModels.load(bundledName, backend, 64), true);
+        return new Denoiser(BundledModels.load(bundledName, backend, 1), true);
     }
 
     /**
@@ -115,6 +138,11 @@ public final class Denoiser implements AutoCloseable {
         return load(BundledModels.PHOTO, backend);
     }
 
+    /**
+     * The model the weights came from (its config says what images it takes). Not used by the
+     * Denoiser's calls, which run on copies; not to be run by the caller while a Denoiser it owns
+     * (one from {@code load} or {@code pretrained}) is open.
+     */
     public Autoencoder model() {
         return model;
     }
@@ -126,7 +154,7 @@ public final class Denoiser implements AutoCloseable {
             throw new IllegalArgumentException("image has " + image.length + " values, the model takes "
                     + c.channels() + "x" + c.height() + "x" + c.width() + " = " + c.imageSize());
         }
-        return run(model, image, c.channels(), c.height(), c.width());
+        return run(image, c.channels(), c.height(), c.width());
     }
 
     public BufferedImage denoise(BufferedImage image) {
@@ -241,16 +269,21 @@ public final class Denoiser implements AutoCloseable {
     }
 
     private float[] tiled(Images.Image img) {
-        int ch = img.channels(), h = img.height(), w = img.width();
-        Tiling g = Tiling.of(model.config(), h, w);
-        int side = g.tile(), size = ch * side * side;
+        Tiling g = Tiling.of(model.config(), img.height(), img.width());
         Backend b = model.backend();
         int batch = b instanceof CpuBackend cpu ? Math.min(TILE_BATCH, cpu.threads()) : TILE_BATCH;
-        if (tiler != null && tiler.config().height() != side) {
-            tiler.close();   // another image size wants another tile size
-            tiler = null;
+        Autoencoder tiler = contexts.borrow(g.tile(), g.tile(), batch);
+        try {
+            return tiled(img, g, tiler, batch);
+        } finally {
+            contexts.giveBack(tiler, batch);
         }
-        if (tiler == null) tiler = sharingWeights(side, side, batch);
+    }
+
+    private float[] tiled(Images.Image img, Tiling g, Autoencoder tiler, int batch) {
+        int ch = img.channels(), h = img.height(), w = img.width();
+        int side = g.tile(), size = ch * side * side;
+        Backend b = tiler.backend();
         float[] acc = new float[ch * h * w], wsum = new float[h * w];
         /* the last tile of a row or column is pulled back to the edge, kept on the pooling grid
          * (so it may overhang the edge by less than 2^depth pixels, filled by replication) */
@@ -342,25 +375,25 @@ public final class Denoiser implements AutoCloseable {
         return Tiling.roundUp(v, model.config().sizeMultiple());
     }
 
-    private Autoencoder sharingWeights(int h, int w, int batch) {
-        ModelConfig c = model.config();
-        Autoencoder m = Autoencoder.create(model.backend(), c.withSize(h, w), batch);
-        model.backend().copy(m.parameters().values(), model.parameters().values());
-        return m;
-    }
-
-    private static float[] run(Autoencoder m, float[] image, int c, int h, int w) {
-        Backend b = m.backend();
-        try (Tensor in = b.allocate(1, c, h, w); Tensor out = b.allocate(1, c, h, w)) {
-            b.write(in, image);
-            m.reconstruct(in, out);
-            return out.toArray();
+    /** One image of the model's own size, on a borrowed model. */
+    private float[] run(float[] image, int c, int h, int w) {
+        Autoencoder m = contexts.borrow(h, w, 1);
+        try {
+            Backend b = m.backend();
+            try (Tensor in = b.allocate(1, c, h, w); Tensor out = b.allocate(1, c, h, w)) {
+                b.write(in, image);
+                m.reconstruct(in, out);
+                return out.toArray();
+            }
+        } finally {
+            contexts.giveBack(m, 1);
         }
     }
 
+    /** Waits for the calls in flight, then frees the Denoiser's models (and the loaded model, when it loaded it). */
     @Override
     public void close() {
-        if (tiler != null) tiler.close();
+        contexts.close();
         if (owned) model.close();
     }
 }

@@ -27,9 +27,12 @@ class OpponentColourTest {
         float[] px = new float[3 * h * w];
         for (int i = 0; i < px.length; i++) px[i] = (float) (rng.nextInt(256) / 255.0);
         ModelConfig grey = ModelConfig.defaults(ModelKind.RESIDUAL, 1, 32, 32).withConvWidth(4);
-        try (Autoencoder model = Autoencoder.create(cpu, grey, 1); Denoiser d = new Denoiser(model)) {
+        try (Autoencoder model = Autoencoder.create(cpu, grey, 1)) {
             cpu.fill(model.parameters().values(), 0f);
-            Images.Image out = d.denoise(new Images.Image(3, h, w, px));
+            Images.Image out;
+            try (Denoiser d = new Denoiser(model)) {
+                out = d.denoise(new Images.Image(3, h, w, px));
+            }
             assertEquals(3, out.channels());
             assertArrayEquals(px, out.pixels(), 2e-6f);
         }

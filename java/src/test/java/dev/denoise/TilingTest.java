@@ -33,11 +33,13 @@ class TilingTest {
         ModelConfig small = ModelConfig.defaults(ModelKind.parse(kind), c, 32, 32).withConvDepth(depth).withConvWidth(8)
                 .withLevelConvs(levelConvs);
         try (Autoencoder model = Autoencoder.create(cpu, small, 1);
-             Autoencoder whole = Autoencoder.create(cpu, small.withSize(h, w), 1);
-             Denoiser tiles = new Denoiser(model)) {
+             Autoencoder whole = Autoencoder.create(cpu, small.withSize(h, w), 1)) {
             model.initialise(5);
             cpu.copy(whole.parameters().values(), model.parameters().values());
-            float[] tiled = tiles.denoise(new Images.Image(c, h, w, px)).pixels();
+            float[] tiled;
+            try (Denoiser tiles = new Denoiser(model)) { // the weights as they are now
+                tiled = tiles.denoise(new Images.Image(c, h, w, px)).pixels();
+            }
             float[] direct;
             try (Tensor in = cpu.allocate(1, c, h, w); Tensor out = cpu.allocate(1, c, h, w)) {
                 cpu.write(in, px);
