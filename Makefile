@@ -34,10 +34,24 @@ CUDA_ARCHS := -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=
 CUDA_SRC := $(wildcard cuda/*.cu)
 FATBIN := cuda/build/denoise.fatbin
 
-.PHONY: pretrained jar native cuda test demo data fashion-data java-check clean info bench bench-peers bench-shared bench-photos device-pack fuzz photos-demo photos-train
+.PHONY: install example pretrained jar native cuda test demo data fashion-data java-check clean info bench bench-peers bench-shared bench-photos device-pack fuzz photos-demo photos-train
 jar: java-check native cuda
 	$(MVN) -DskipTests package -pl java -am
 	@echo "built $(JAR)  (run: java -jar $(JAR) --help)"
+
+# ---- the library as a Maven artifact: dev.denoise:denoise with sources and Javadoc jars, in ~/.m2 ----
+install: java-check native cuda
+	$(MVN) install -pl java -am -DskipTests -Partifact
+	@echo "installed dev.denoise:denoise (with -sources and -javadoc jars) in ~/.m2/repository/dev/denoise/denoise/"
+
+# bench/example/: a project that depends on the installed artifact by its coordinates; it is built
+# and denoises a picture
+EXAMPLE_IN := bench/results/mnist-grid.png
+example: install
+	cd bench/example && mvn -B -q package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+	$(JAVA) --enable-native-access=ALL-UNNAMED -cp bench/example/target/classes:$$(cat bench/example/target/classpath.txt) \
+	  example.CleanPhoto $(EXAMPLE_IN) bench/example/target/clean.png
+	@echo "example: bench/example/target/clean.png"
 
 java-check:
 	@if [ -z "$(JAVA_HOME)" ] || ! "$(JAVA)" -version >/dev/null 2>&1; then \
@@ -102,6 +116,8 @@ fashion-data:
 test: java-check data fashion-data native cuda
 	@# not -q: Surefire's closing "Tests run: …" line is the summary CI reads
 	mvn -B -ntp verify -Ddenoise.data.required=true
+	@# the library as others use it: installed as an artifact, and a project built against it by coordinates
+	$(MAKE) --no-print-directory example
 
 # Coverage-guided fuzzing of the file loaders, one target at a time (Jazzer fuzzes one per JVM), each
 # for LoaderContract.FUZZ_TIME. New corpus entries go to java/.cifuzz-corpus/ (ignored); an input that
