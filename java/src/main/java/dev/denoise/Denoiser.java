@@ -65,10 +65,16 @@ public final class Denoiser implements AutoCloseable {
          * as it always could.
          */
         static Tiling of(ModelConfig c, int h, int w) {
+            return of(c, h, w, 0);
+        }
+
+        /** {@link #of(ModelConfig, int, int)} with a preferred tile side (0: MARGINS_PER_TILE margins). */
+        static Tiling of(ModelConfig c, int h, int w, int preferred) {
             int m = c.sizeMultiple();
             int margin = roundUp(c.receptiveRadius(), m);
             int least = Math.max(MIN_TILE, roundUp(4 * margin, m));
-            int tile = Math.max(least, Math.min(roundUp(MARGINS_PER_TILE * margin, m), Math.min(h, w) / m * m));
+            int want = preferred > 0 ? roundUp(preferred, m) : roundUp(MARGINS_PER_TILE * margin, m);
+            int tile = Math.max(least, Math.min(want, Math.min(h, w) / m * m));
             return new Tiling(tile, margin, tile - roundUp(2 * margin + BLEND, m));
         }
 
@@ -91,21 +97,39 @@ public final class Denoiser implements AutoCloseable {
 
     private final Autoencoder model;
     private final boolean owned;
+    private final Backend ownedBackend;
     private final InferenceContexts contexts;
+    private final int tileSide;
 
     /**
      * A Denoiser with model's weights as they are now (copied: training the model further does
      * not change this Denoiser). The model stays the caller's to close.
      */
     public Denoiser(Autoencoder model) {
-        this(model, false);
+        this(model, false, null, 0, 0);
     }
 
     private Denoiser(Autoencoder model, boolean owned) {
+        this(model, owned, null, 0, 0);
+    }
+
+    /**
+     * model's weights; owned: closed with the Denoiser, and ownedBackend too (or null); calls: how
+     * many run at once (0: {@link #concurrentCalls}); tileSide: the preferred tile (0: 8 margins).
+     */
+    Denoiser(Autoencoder model, boolean owned, Backend ownedBackend, int calls, int tileSide) {
         this.model = model;
         this.owned = owned;
-        this.contexts = new InferenceContexts(model.backend(), model.config(), model.parameters().values(),
-                concurrentCalls(model.backend()), 2 * concurrentCalls(model.backend()) + 2);
+        this.ownedBackend = ownedBackend;
+        this.tileSide = tileSide;
+        int slots = calls > 0 ? calls : concurrentCalls(model.backend());
+        this.contexts = new InferenceContexts(model.backend(), model.config(), model.parameters().values(), slots,
+                2 * slots + 2);
+    }
+
+    /** Options for a Denoiser: model (file, stream or bundled name), device, calls at once, tile size. */
+    public static DenoiserBuilder builder() {
+        return new DenoiserBuilder();
     }
 
     /**
@@ -269,7 +293,7 @@ public final class Denoiser implements AutoCloseable {
     }
 
     private float[] tiled(Images.Image img) {
-        Tiling g = Tiling.of(model.config(), img.height(), img.width());
+        Tiling g = Tiling.of(model.config(), img.height(), img.width(), tileSide);
         Backend b = model.backend();
         int batch = b instanceof CpuBackend cpu ? Math.min(TILE_BATCH, cpu.threads()) : TILE_BATCH;
         Autoencoder tiler = contexts.borrow(g.tile(), g.tile(), batch);
@@ -395,5 +419,6 @@ public final class Denoiser implements AutoCloseable {
     public void close() {
         contexts.close();
         if (owned) model.close();
+        if (ownedBackend != null) ownedBackend.close();
     }
 }
