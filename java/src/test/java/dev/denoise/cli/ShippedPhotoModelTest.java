@@ -97,6 +97,26 @@ class ShippedPhotoModelTest {
     }
 
     @Test
+    void strength_0_returns_the_input_and_in_between_lies_between() throws Exception {
+        Images.Image noisy = noisy(scene(1, 64, 96), 25, 3);
+        Path in = dir.resolve("n.png");
+        Images.writePng(in, noisy);
+        float[][] out = new float[3][];
+        String[] strengths = {"0", "0.5", "1"};
+        for (int k = 0; k < 3; k++) {
+            Path o = dir.resolve("s" + k);
+            InProcessCli.Run r = InProcessCli.run("denoise", "--strength", strengths[k], in.toString(), "--out", o.toString());
+            assertEquals(0, r.code(), r.err());
+            out[k] = Images.read(o.resolve("n.png"), 1 << 20).pixels();
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(noisy.pixels(), out[0], 1e-6f, "strength 0: the input");
+        for (int i = 0; i < out[1].length; i++) {
+            float mid = (out[0][i] + out[2][i]) / 2;
+            assertTrue(Math.abs(out[1][i] - mid) <= 1.01f / 255, "value " + i + ": " + out[1][i] + " vs " + mid);
+        }
+    }
+
+    @Test
     void bad_pictures_are_one_line_exit_2_and_nothing_written() throws Exception {
         Path text = Files.writeString(dir.resolve("notes.png"), "not a picture");
         Path jpeg = dir.resolve("cut.jpg");
