@@ -53,13 +53,11 @@ int bias_act_forward(float *out, const float *inp, const float *bias, int N, int
     if (HW == 1) {
         if (act == DN_ACT_RELU) { DENSE_FORWARD(DN_ACT_RELU) }
         else if (act == DN_ACT_SIGMOID) { DENSE_FORWARD(DN_ACT_SIGMOID) }
-    else if (act == DN_ACT_CLAMP01) { DENSE_FORWARD(DN_ACT_CLAMP01) }
         else if (act == DN_ACT_CLAMP01) { DENSE_FORWARD(DN_ACT_CLAMP01) }
         else { DENSE_FORWARD(DN_ACT_IDENTITY) }
     } else {
         if (act == DN_ACT_RELU) { ROWS_FORWARD(DN_ACT_RELU) }
         else if (act == DN_ACT_SIGMOID) { ROWS_FORWARD(DN_ACT_SIGMOID) }
-    else if (act == DN_ACT_CLAMP01) { ROWS_FORWARD(DN_ACT_CLAMP01) }
         else if (act == DN_ACT_CLAMP01) { ROWS_FORWARD(DN_ACT_CLAMP01) }
         else { ROWS_FORWARD(DN_ACT_IDENTITY) }
     }
@@ -108,7 +106,6 @@ int bias_act_backward(float *dinp, float *dbias, const float *dout, const float 
     if (sums) {
         if (act == DN_ACT_RELU) { PLANES_BACKWARD(DN_ACT_RELU) }
         else if (act == DN_ACT_SIGMOID) { PLANES_BACKWARD(DN_ACT_SIGMOID) }
-    else if (act == DN_ACT_CLAMP01) { PLANES_BACKWARD(DN_ACT_CLAMP01) }
         else if (act == DN_ACT_CLAMP01) { PLANES_BACKWARD(DN_ACT_CLAMP01) }
         else { PLANES_BACKWARD(DN_ACT_IDENTITY) }
         for (int c = 0; c < C; c++) {

@@ -45,7 +45,7 @@ public final class Denoiser implements AutoCloseable {
      * Tile side in margins, at least: a tile computes (tile / (tile − 2·margin − blend))² times the
      * pixels it keeps, 3.5× for the photo model's margin of 56 px in 256 px tiles, 1.9× in 448.
      */
-    static final int MARGINS_PER_TILE = Integer.getInteger("denoise.tileMargins", 8);
+    static final int MARGINS_PER_TILE = 8;
     /**
      * Tiles denoised together, at most: a CPU runs them on its threads at once (one image lane
      * each), a GPU as one batch. Each tile's result does not depend on how many go together.
@@ -59,16 +59,11 @@ public final class Denoiser implements AutoCloseable {
      */
     record Tiling(int tile, int margin, int step) {
         /**
-         * The tiling of an h × w image: tiles of {@link #MARGINS_PER_TILE} margins, but no wider
-         * than the image's shorter side (on the pooling grid) allows, so that a tile overhangs the
-         * image (filled by edge replication) only where the image is narrower than four margins,
-         * as it always could.
+         * The tiling of an h × w image: tiles of the preferred side (0: {@link #MARGINS_PER_TILE}
+         * margins), but no wider than the image's shorter side (on the pooling grid) allows, so
+         * that a tile overhangs the image (filled by edge replication) only where the image is
+         * narrower than four margins, as it always could.
          */
-        static Tiling of(ModelConfig c, int h, int w) {
-            return of(c, h, w, 0);
-        }
-
-        /** {@link #of(ModelConfig, int, int)} with a preferred tile side (0: MARGINS_PER_TILE margins). */
         static Tiling of(ModelConfig c, int h, int w, int preferred) {
             int m = c.sizeMultiple();
             int margin = roundUp(c.receptiveRadius(), m);
@@ -109,10 +104,6 @@ public final class Denoiser implements AutoCloseable {
         this(model, false, null, 0, 0);
     }
 
-    private Denoiser(Autoencoder model, boolean owned) {
-        this(model, owned, null, 0, 0);
-    }
-
     /**
      * model's weights; owned: closed with the Denoiser, and ownedBackend too (or null); calls: how
      * many run at once (0: {@link #concurrentCalls}); tileSide: the preferred tile (0: 8 margins).
@@ -123,8 +114,7 @@ public final class Denoiser implements AutoCloseable {
         this.ownedBackend = ownedBackend;
         this.tileSide = tileSide;
         int slots = calls > 0 ? calls : concurrentCalls(model.backend());
-        this.contexts = new InferenceContexts(model.backend(), model.config(), model.parameters().values(), slots,
-                2 * slots + 2);
+        this.contexts = new InferenceContexts(model.backend(), model.config(), model.parameters().values(), slots);
     }
 
     /** Options for a Denoiser: model (file, stream or bundled name), device, calls at once, tile size. */
@@ -143,7 +133,7 @@ public final class Denoiser implements AutoCloseable {
 
     /** Loads a model file on a backend; closing the Denoiser closes the model. */
     public static Denoiser load(Path modelFile, Backend backend) {
-        return new Denoiser(ModelFiles.load(modelFile, backend, 1), true);
+        return new Denoiser(ModelFiles.load(modelFile, backend, 1), true, null, 0, 0);
     }
 
     /**
@@ -151,7 +141,7 @@ public final class Denoiser implements AutoCloseable {
      * sha256; closing the Denoiser closes the model.
      */
     public static Denoiser load(String bundledName, Backend backend) {
-        return new Denoiser(BundledModels.load(bundledName, backend, 1), true);
+        return new Denoiser(BundledModels.load(bundledName, backend, 1), true, null, 0, 0);
     }
 
     /**
@@ -265,9 +255,7 @@ public final class Denoiser implements AutoCloseable {
         ol = o1 = o2 = null;
         for (int ch = 0; ch < 3; ch++) {
             int o = ch * plane;
-            float[] one = java.util.Arrays.copyOfRange(img.pixels(), o, o + plane);
-            float[] diff = denoise(new Images.Image(1, h, w, one)).pixels();   // this channel on its own …
-            one = null;
+            float[] diff = denoiseChannel(img, ch);                             // this channel on its own …
             for (int i = 0; i < plane; i++) diff[i] -= rgb[o + i];             // … less the opponent result
             Blur.gaussian(diff, h, w, CAST_BLUR);
             for (int i = 0; i < plane; i++) rgb[o + i] = Math.clamp(rgb[o + i] + diff[i], 0f, 1f);
@@ -293,12 +281,15 @@ public final class Denoiser implements AutoCloseable {
     private Images.Image eachChannel(Images.Image img) {
         int plane = img.height() * img.width();
         float[] rgb = new float[3 * plane];
-        for (int ch = 0; ch < 3; ch++) {
-            float[] one = java.util.Arrays.copyOfRange(img.pixels(), ch * plane, (ch + 1) * plane);
-            float[] out = denoise(new Images.Image(1, img.height(), img.width(), one)).pixels();
-            System.arraycopy(out, 0, rgb, ch * plane, plane);
-        }
+        for (int ch = 0; ch < 3; ch++) System.arraycopy(denoiseChannel(img, ch), 0, rgb, ch * plane, plane);
         return new Images.Image(3, img.height(), img.width(), rgb);
+    }
+
+    /** Channel ch of a colour image through the grey model, as a plane. */
+    private float[] denoiseChannel(Images.Image img, int ch) {
+        int plane = img.height() * img.width();
+        float[] one = java.util.Arrays.copyOfRange(img.pixels(), ch * plane, (ch + 1) * plane);
+        return denoise(new Images.Image(1, img.height(), img.width(), one)).pixels();
     }
 
     private float[] tiled(Images.Image img) {
@@ -309,7 +300,7 @@ public final class Denoiser implements AutoCloseable {
         try {
             return tiled(img, g, tiler, batch);
         } finally {
-            contexts.giveBack(tiler, batch);
+            contexts.giveBack(tiler);
         }
     }
 
@@ -419,7 +410,7 @@ public final class Denoiser implements AutoCloseable {
                 return out.toArray();
             }
         } finally {
-            contexts.giveBack(m, 1);
+            contexts.giveBack(m);
         }
     }
 

@@ -21,7 +21,7 @@ import java.util.concurrent.Semaphore;
  *
  * <p>At most {@code slots} calls run at once (the rest wait for a slot, in arrival order), so at
  * most that many models of a shape exist. Idle models are kept for the next call of their shape,
- * at most {@code maxIdle} of them over all shapes; past that the least recently used is closed,
+ * at most 2·slots + 2 of them over all shapes; past that the least recently used is closed,
  * so a stream of ever new image sizes does not hold memory for every size it has seen.
  */
 final class InferenceContexts implements AutoCloseable {
@@ -38,20 +38,15 @@ final class InferenceContexts implements AutoCloseable {
     private boolean closed;
 
     /** Models of config on backend with the values of weights (copied; weights may be closed after). */
-    InferenceContexts(Backend backend, ModelConfig config, Tensor weights, int slots, int maxIdle) {
+    InferenceContexts(Backend backend, ModelConfig config, Tensor weights, int slots) {
         if (slots < 1) throw new IllegalArgumentException("at least one call at a time, got " + slots);
         this.backend = backend;
         this.config = config;
         this.slots = slots;
-        this.maxIdle = Math.max(slots, maxIdle);
+        this.maxIdle = 2 * slots + 2; // every slot's model of two shapes (a picture's tiles, its own size), and two spare
         this.free = new Semaphore(slots, true);
         this.weights = backend.allocate(Math.toIntExact(weights.numel()));
         backend.copy(this.weights, weights);
-    }
-
-    /** How many calls may run at once. */
-    int slots() {
-        return slots;
     }
 
     /**
@@ -82,14 +77,14 @@ final class InferenceContexts implements AutoCloseable {
     }
 
     /** Returns a borrowed model: kept for the next call of its shape, or closed past maxIdle. */
-    void giveBack(Autoencoder m, int batch) {
+    void giveBack(Autoencoder m) {
         List<Autoencoder> evicted = new ArrayList<>();
         try {
             synchronized (this) {
                 if (closed) {
                     evicted.add(m);
                 } else {
-                    Shape shape = new Shape(m.config().height(), m.config().width(), batch);
+                    Shape shape = new Shape(m.config().height(), m.config().width(), m.maxBatch());
                     idle.computeIfAbsent(shape, s -> new ArrayDeque<>()).push(m);
                     idleCount++;
                     for (Iterator<Map.Entry<Shape, ArrayDeque<Autoencoder>>> it = idle.entrySet().iterator();

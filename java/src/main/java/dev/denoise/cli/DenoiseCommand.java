@@ -69,7 +69,10 @@ final class DenoiseCommand implements Runnable {
         }
         if (bundled == null) bundled = BundledModels.PHOTO;
         if (modelFile != null) InputFiles.require("--model-file", modelFile);
-        else Ranges.parse("--model", () -> BundledModels.NAMES.contains(bundled) ? bundled : unknownModel());
+        else if (!BundledModels.NAMES.contains(bundled)) {
+            throw new IllegalArgumentException("--model: unknown model '" + bundled + "' (the jar carries: "
+                    + String.join(", ", BundledModels.NAMES) + ")");
+        }
         Map<Path, Path> targets = targets();
         OutputDir.check("--out", out);
         try (Backend backend = device.open();
@@ -87,11 +90,6 @@ final class DenoiseCommand implements Runnable {
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
-    }
-
-    private String unknownModel() {
-        throw new IllegalArgumentException("unknown model '" + bundled + "' (the jar carries: "
-                + String.join(", ", BundledModels.NAMES) + ")");
     }
 
     /** Input → OUT/<name>.png, refusing missing inputs, an input overwritten, or two inputs on one output. */

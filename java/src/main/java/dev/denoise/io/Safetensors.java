@@ -147,7 +147,7 @@ public final class Safetensors {
         }
     }
 
-    /** A read-only channel over a byte array: positional reads as a FileChannel's. */
+    /** A read-only channel over a byte array, for the bytes of a file held in memory. */
     private static final class BytesChannel implements SeekableByteChannel {
         private final byte[] bytes;
         private long position;
@@ -381,7 +381,7 @@ public final class Safetensors {
     private static void readFully(SeekableByteChannel ch, ByteBuffer buf, long position) throws IOException {
         long at = position;
         while (buf.hasRemaining()) {
-            int n = ch instanceof FileChannel f ? f.read(buf, at) : ch.position(at).read(buf);
+            int n = ch.position(at).read(buf);
             if (n < 0) {
                 throw new EOFException();
             }

@@ -43,8 +43,7 @@ public final class BundledModels {
      * @throws BadInputException when name is unknown, missing from this jar, or does not match its sha256
      */
     public static Autoencoder load(String name, Backend backend, int maxBatch) {
-        Path label = label(name);
-        return ModelFiles.load(label, read(name), backend, maxBatch);
+        return ModelFiles.load(label(name), read(name), backend, maxBatch);
     }
 
     /** The bundled model name's file, read and checked against its committed sha256. */
