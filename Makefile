@@ -51,7 +51,12 @@ example: install
 	cd bench/example && mvn -B -q package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 	$(JAVA) --enable-native-access=ALL-UNNAMED -cp bench/example/target/classes:$$(cat bench/example/target/classpath.txt) \
 	  example.CleanPhoto $(EXAMPLE_IN) bench/example/target/clean.png
-	@echo "example: bench/example/target/clean.png"
+	@# and with the library on the module path (as the named module dev.denoise): the same picture
+	$(JAVA) --enable-native-access=dev.denoise --module-path $$(cat bench/example/target/classpath.txt) \
+	  --add-modules dev.denoise -cp bench/example/target/classes \
+	  example.CleanPhoto $(EXAMPLE_IN) bench/example/target/clean-module.png
+	cmp bench/example/target/clean.png bench/example/target/clean-module.png
+	@echo "example: bench/example/target/clean.png (class path and module path alike)"
 
 java-check:
 	@if [ -z "$(JAVA_HOME)" ] || ! "$(JAVA)" -version >/dev/null 2>&1; then \

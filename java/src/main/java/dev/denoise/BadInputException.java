@@ -9,16 +9,19 @@ import java.nio.file.Path;
 public class BadInputException extends RuntimeException {
     private final transient Path file;
 
+    /** Problem with file; the message is "{@code file: problem}". */
     public BadInputException(Path file, String problem) {
         super(file + ": " + problem);
         this.file = file;
     }
 
+    /** Problem with file, found through cause (for example a failed read). */
     public BadInputException(Path file, String problem, Throwable cause) {
         super(file + ": " + problem, cause);
         this.file = file;
     }
 
+    /** A problem not about a file (a bad value); the message is problem alone. */
     public BadInputException(String problem) {
         super(problem);
         this.file = null;

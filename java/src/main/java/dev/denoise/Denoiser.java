@@ -3,6 +3,7 @@ package dev.denoise;
 import dev.denoise.backend.Backend;
 import dev.denoise.backend.CpuBackend;
 import dev.denoise.backend.Tensor;
+import dev.denoise.io.ImageRows;
 import dev.denoise.io.Images;
 import dev.denoise.model.Autoencoder;
 import dev.denoise.model.BundledModels;
@@ -10,11 +11,9 @@ import dev.denoise.model.ModelConfig;
 import dev.denoise.model.ModelFiles;
 
 import java.awt.image.BufferedImage;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 
 /**
  * Denoises single images with a trained model: float arrays (C·H·W, NCHW, [0,1]),
@@ -22,11 +21,11 @@ import java.util.List;
  * training size; the conv model is fully convolutional, so any size goes: large images run in
  * overlapping tiles blended with linear ramps (no seams), small ones padded by edge replication.
  *
- * <p>Why the tiles give the whole-image answer: a tile's output is wrong only within the model's
- * receptive radius of a cut edge (there it sees zero padding instead of the neighbouring pixels),
- * so that margin gets weight 0 and the ramp between two tiles lies past it; tiles start at
- * multiples of 2^depth, so their pooling grid is the whole image's. For H and W divisible by
- * 2^depth the tiled result is the whole-image result up to rounding.
+ * <p>Memory: an image goes through in rows of tiles (see {@link TileStream}), each row of the
+ * result written as soon as it is done, so a call holds the input and output images and a working
+ * set of one band of tile rows (a few planes × 448 rows × the width) and the model's activations
+ * for a few tiles, never float copies of the whole picture. Calls on {@link BufferedImage}s read
+ * and write 8-bit pixels directly: a 6000 × 4000 colour photo is 72 MB in and 96 MB out.
  *
  * <p>Thread safety: every method may be called from any number of threads at once, and each call
  * returns exactly the bits it would return alone. The Denoiser holds a copy of the weights (taken
@@ -37,58 +36,11 @@ import java.util.List;
  * flight; later calls throw IllegalStateException.
  */
 public final class Denoiser implements AutoCloseable {
-    /** Width of the linear ramp between tiles. */
-    static final int BLEND = 8;
-    /** Smallest tile side: large enough that the margins waste little of each tile. */
-    static final int MIN_TILE = 256;
-    /**
-     * Tile side in margins, at least: a tile computes (tile / (tile − 2·margin − blend))² times the
-     * pixels it keeps, 3.5× for the photo model's margin of 56 px in 256 px tiles, 1.9× in 448.
-     */
-    static final int MARGINS_PER_TILE = 8;
     /**
      * Tiles denoised together, at most: a CPU runs them on its threads at once (one image lane
      * each), a GPU as one batch. Each tile's result does not depend on how many go together.
      */
     static final int TILE_BATCH = 4;
-
-    /**
-     * Where tiles are cut for a conv model: margin, the receptive radius rounded up to
-     * a multiple of 2^depth (outputs nearer a cut get weight 0); tile, a multiple of 2^depth at least
-     * four margins wide; step, the distance between tile starts (a multiple of 2^depth too).
-     */
-    record Tiling(int tile, int margin, int step) {
-        /**
-         * The tiling of an h × w image: tiles of the preferred side (0: {@link #MARGINS_PER_TILE}
-         * margins), but no wider than the image's shorter side (on the pooling grid) allows, so
-         * that a tile overhangs the image (filled by edge replication) only where the image is
-         * narrower than four margins, as it always could.
-         */
-        static Tiling of(ModelConfig c, int h, int w, int preferred) {
-            int m = c.sizeMultiple();
-            int margin = roundUp(c.receptiveRadius(), m);
-            int least = Math.max(MIN_TILE, roundUp(4 * margin, m));
-            int want = preferred > 0 ? roundUp(preferred, m) : roundUp(MARGINS_PER_TILE * margin, m);
-            int tile = Math.max(least, Math.min(want, Math.min(h, w) / m * m));
-            return new Tiling(tile, margin, tile - roundUp(2 * margin + BLEND, m));
-        }
-
-        /**
-         * Blend weight at position p of a tile, on sides that have a neighbour: 0 within the margin
-         * of the cut, then a ramp over BLEND pixels. Outputs are divided by the summed weights, so
-         * tiles that overlap by more than a step (the last of a row) still blend exactly.
-         */
-        float ramp(int p, boolean before, boolean after) {
-            float r = 1f;
-            if (before) r = Math.min(r, Math.clamp((p - margin + 0.5f) / BLEND, 0f, 1f));
-            if (after) r = Math.min(r, Math.clamp((tile - margin - p - 0.5f) / BLEND, 0f, 1f));
-            return r;
-        }
-
-        private static int roundUp(int v, int m) {
-            return (v + m - 1) / m * m;
-        }
-    }
 
     private final Autoencoder model;
     private final boolean owned;
@@ -171,8 +123,49 @@ public final class Denoiser implements AutoCloseable {
         return run(image, c.channels(), c.height(), c.width());
     }
 
+    /**
+     * A picture (any layout ImageIO decodes: grey of any depth, RGB, ARGB, palette; alpha is
+     * dropped) as a new TYPE_BYTE_GRAY or TYPE_INT_RGB picture, grey or colour as it is: read and
+     * written a row at a time, with no float copy of the whole picture (see
+     * {@link #denoise(Images.Image)} for what goes through which model).
+     */
     public BufferedImage denoise(BufferedImage image) {
-        return Images.toBufferedImage(denoise(Images.fromBufferedImage(image)));
+        return denoise(image, 1f);
+    }
+
+    /** {@link #denoise(BufferedImage)} at a strength from 0 to 1, as {@link #denoise(Images.Image, float)}. */
+    public BufferedImage denoise(BufferedImage image, float strength) {
+        checkStrength(strength);
+        ImageRows.Reader in = ImageRows.of(image);
+        BufferedImage out = ImageRows.picture(in.channels(), in.height(), in.width());
+        stream(in, ImageRows.into(out), strength);
+        return out;
+    }
+
+    /** Largest picture {@link #denoise(Path, Path)} reads: 64 megapixels, checked from the header before decoding. */
+    public static final int MAX_PIXELS = 64 << 20;
+
+    /**
+     * Denoises a PNG or JPEG file (a JPEG's EXIF orientation applied) into a PNG, or a JPEG of
+     * quality 95 when output's name ends in .jpg or .jpeg. The picture is streamed as
+     * {@link #denoise(BufferedImage)} does; the output is written beside and renamed into place,
+     * so it is whole or absent, and an existing file is replaced only by a complete one.
+     *
+     * @throws BadInputException when input is missing, not a PNG or JPEG, damaged, or larger than
+     *                           {@link #MAX_PIXELS}
+     * @throws IOException       when output cannot be written
+     */
+    public void denoise(Path input, Path output) throws IOException {
+        denoise(input, output, 1f);
+    }
+
+    /** {@link #denoise(Path, Path)} at a strength from 0 to 1, as {@link #denoise(Images.Image, float)}. */
+    public void denoise(Path input, Path output, float strength) throws IOException {
+        checkStrength(strength);
+        BufferedImage clean = denoise(Images.readPicture(input, MAX_PIXELS), strength);
+        String name = output.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (name.endsWith(".jpg") || name.endsWith(".jpeg")) Images.writeJpeg(output, clean, 95);
+        else Images.writePng(output, clean);
     }
 
     /**
@@ -182,221 +175,108 @@ public final class Denoiser implements AutoCloseable {
      * editor's "amount").
      */
     public Images.Image denoise(Images.Image img, float strength) {
-        if (!(strength >= 0 && strength <= 1)) throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
-        Images.Image full = denoise(img);
-        if (strength == 1) return full;
-        float[] in = img.pixels(), out = full.pixels();
-        for (int i = 0; i < out.length; i++) out[i] = in[i] + strength * (out[i] - in[i]);
-        return full;
+        checkStrength(strength);
+        Images.Image out = new Images.Image(img.channels(), img.height(), img.width(), new float[img.size()]);
+        stream(ImageRows.of(img), ImageRows.into(out), strength);
+        return out;
     }
 
     /**
      * Any size for the conv model; the model's size for dense and vae. The result has the image's
      * channels: a grey image through a colour model comes back grey (denoised as R = G = B, then
      * luma), a colour image through a grey model comes back in colour (each channel on its own, or,
-     * for a residual model, in opponent channels: see {@link #throughOpponent}).
+     * for a residual model, in opponent channels: see {@link OpponentColour}).
      */
     public Images.Image denoise(Images.Image img) {
+        return denoise(img, 1f);
+    }
+
+    private static void checkStrength(float strength) {
+        if (!(strength >= 0 && strength <= 1)) throw new IllegalArgumentException("strength must be in [0, 1], got " + strength);
+    }
+
+    /** The image from in, denoised (and moved back towards in below strength 1), row by row into out. */
+    private void stream(ImageRows.Reader in, ImageRows.Writer out, float strength) {
         ModelConfig c = model.config();
-        if (img.channels() == 1 && c.channels() == 3) {
+        int ic = in.channels(), h = in.height(), w = in.width();
+        ImageRows.Writer result = strength == 1 ? out : towardsInput(in, out, strength);
+        if (ic == c.channels()) {
+            planes(1, ic, h, w, in::read, result::write);
+        } else if (ic == 1 && c.channels() == 3) {
             // grey in, grey out: the colour model sees R = G = B and its result goes back to luma
-            return Images.withChannels(denoise(Images.withChannels(img, 3)), 1);
+            float[][] grey = new float[1][w], luma = new float[1][w];
+            planes(1, 3, h, w, (y, x, n, dst) -> {
+                in.read(y, x, n, grey);
+                for (int ch = 0; ch < 3; ch++) System.arraycopy(grey[0], 0, dst[ch], 0, n);
+            }, (y, rgb) -> {
+                for (int i = 0; i < w; i++) luma[0][i] = (float) (0.299 * rgb[0][i] + 0.587 * rgb[1][i] + 0.114 * rgb[2][i]);
+                result.write(y, luma);
+            });
+        } else if (ic == 3 && c.channels() == 1 && c.kind().residual()) {
+            planes(OpponentColour.PLANES, 1, h, w, OpponentColour.planes(in), new OpponentColour.Rows(h, w, result));
+        } else if (ic == 3 && c.channels() == 1) {
+            planes(3, 1, h, w, in::read, result::write); // each channel on its own: the colour kept
+        } else {
+            throw new IllegalArgumentException("image has " + ic + " channels, the model takes " + c.channels());
         }
-        if (img.channels() == 3 && c.channels() == 1 && c.kind().residual()) return throughOpponent(img);
-        if (img.channels() == 3 && c.channels() == 1) return eachChannel(img); // the colour kept
-        if (img.channels() != c.channels()) {
-            throw new IllegalArgumentException("image has " + img.channels() + " channels, the model takes " + c.channels());
-        }
-        if (img.height() == c.height() && img.width() == c.width()) {
-            return new Images.Image(img.channels(), img.height(), img.width(), denoise(img.pixels()));
-        }
-        if (!c.kind().convolutional()) {
-            throw new IllegalArgumentException("a " + c.kind().id() + " model takes " + c.height() + "x" + c.width()
-                    + " images only, this one is " + img.height() + "x" + img.width()
-                    + " (the conv and skip models take any size)");
-        }
-        return new Images.Image(img.channels(), img.height(), img.width(), tiled(img));
+    }
+
+    /** out's rows moved back towards in's: in + strength · (result − in), per value. */
+    private static ImageRows.Writer towardsInput(ImageRows.Reader in, ImageRows.Writer out, float strength) {
+        int w = in.width();
+        float[][] was = new float[in.channels()][w];
+        return (y, row) -> {
+            in.read(y, 0, w, was);
+            for (int c = 0; c < row.length; c++)
+                for (int x = 0; x < w; x++) row[c][x] = was[c][x] + strength * (row[c][x] - was[c][x]);
+            out.write(y, row);
+        };
     }
 
     /**
-     * A colour image through a blind grey model, in an opponent colour space (CBM3D's): the mean
-     * L = (R + G + B)/3 and the two differences D1 = (R − B)/2 + ½, D2 = (R − 2G + B)/4 + ½. The
-     * three weightings are orthogonal, so noise that is independent and equal in R, G and B stays
-     * independent in L, D1 and D2, each a grey image with Gaussian noise the blind model knows:
-     * weaker than the photo's (σ/√3 in L, σ/√2 and σ·√6/4 in the differences), where denoising
-     * R, G and B apart would face σ three times and keep their noise's colour. Nearly all of the
-     * detail lies in L; the differences are smooth.
-     *
-     * <p>One thing the opponent channels hide: clipping. Noise clipped at 0 and 255 in a channel
-     * raises (or lowers) that channel's mean where it is dark (or bright): chelsea's blue by 2.2
-     * levels at σ 50. The model learned to undo that on grey pictures, where it sees the clipped
-     * values, but in the opponent channels the bias is spread thin and looks like signal, and
-     * comes back as a colour cast. So R, G and B also go through the model each on its own, and
-     * the result takes their low frequencies: opponent + blur(per channel − opponent), a Gaussian
-     * blur of σ {@value #CAST_BLUR} px that keeps the cast's correction and drops the per-channel
-     * results' extra noise. Measured on chelsea at σ 50: the cast from 2.07 to 0.37 levels and
-     * +0.2 dB; at σ 15 and 25 the same PSNR (bench/NOTES.md). It doubles a colour photo's time.
+     * jobs images of the model's channels, h × w, read from source and handed to sink: whole when
+     * they are the model's size, else (conv models) in tiles.
      */
-    private Images.Image throughOpponent(Images.Image img) {
-        int h = img.height(), w = img.width(), plane = h * w;
-        /* one plane at a time, each dropped once used: about nine image planes at the peak, where
-         * holding them all took seventeen */
-        float[] ol = denoise(new Images.Image(1, h, w, opponent(img, 0))).pixels();
-        float[] o1 = denoise(new Images.Image(1, h, w, opponent(img, 1))).pixels();
-        float[] o2 = denoise(new Images.Image(1, h, w, opponent(img, 2))).pixels();
-        float[] rgb = new float[3 * plane];
-        for (int i = 0; i < plane; i++) {
-            float s = 3f * ol[i], a = 2f * (o1[i] - 0.5f), c = 4f * (o2[i] - 0.5f);
-            float g = (s - c) / 3f, rb = s - g;                  // R + B = s − G
-            rgb[i] = (rb + a) / 2f;
-            rgb[plane + i] = g;
-            rgb[2 * plane + i] = (rb - a) / 2f;
+    private void planes(int jobs, int channels, int h, int w, TileStream.Source source, TileStream.Sink sink) {
+        ModelConfig c = model.config();
+        if (h == c.height() && w == c.width()) {
+            whole(jobs, channels, h, w, source, sink);
+            return;
         }
-        ol = o1 = o2 = null;
-        for (int ch = 0; ch < 3; ch++) {
-            int o = ch * plane;
-            float[] diff = denoiseChannel(img, ch);                             // this channel on its own …
-            for (int i = 0; i < plane; i++) diff[i] -= rgb[o + i];             // … less the opponent result
-            Blur.gaussian(diff, h, w, CAST_BLUR);
-            for (int i = 0; i < plane; i++) rgb[o + i] = Math.clamp(rgb[o + i] + diff[i], 0f, 1f);
+        if (!c.kind().convolutional()) {
+            throw new IllegalArgumentException("a " + c.kind().id() + " model takes " + c.height() + "x" + c.width()
+                    + " images only, this one is " + h + "x" + w + " (the conv and skip models take any size)");
         }
-        return new Images.Image(3, h, w, rgb);
-    }
-
-    /** Opponent plane k of a colour image: 0 the mean L, 1 D1 = (R − B)/2 + ½, 2 D2 = (R − 2G + B)/4 + ½. */
-    private static float[] opponent(Images.Image img, int k) {
-        int plane = img.height() * img.width();
-        float[] p = img.pixels(), out = new float[plane];
-        for (int i = 0; i < plane; i++) {
-            float r = p[i], g = p[plane + i], b = p[2 * plane + i];
-            out[i] = k == 0 ? (r + g + b) / 3f : k == 1 ? (r - b) / 2f + 0.5f : (r - 2f * g + b) / 4f + 0.5f;
-        }
-        return out;
-    }
-
-    /** σ (pixels) of the blur that keeps only the per-channel results' low frequencies (see throughOpponent). */
-    static final double CAST_BLUR = 8;
-
-    /** A colour image through a grey model, each channel on its own. */
-    private Images.Image eachChannel(Images.Image img) {
-        int plane = img.height() * img.width();
-        float[] rgb = new float[3 * plane];
-        for (int ch = 0; ch < 3; ch++) System.arraycopy(denoiseChannel(img, ch), 0, rgb, ch * plane, plane);
-        return new Images.Image(3, img.height(), img.width(), rgb);
-    }
-
-    /** Channel ch of a colour image through the grey model, as a plane. */
-    private float[] denoiseChannel(Images.Image img, int ch) {
-        int plane = img.height() * img.width();
-        float[] one = java.util.Arrays.copyOfRange(img.pixels(), ch * plane, (ch + 1) * plane);
-        return denoise(new Images.Image(1, img.height(), img.width(), one)).pixels();
-    }
-
-    private float[] tiled(Images.Image img) {
-        Tiling g = Tiling.of(model.config(), img.height(), img.width(), tileSide);
+        TileStream.Tiling g = TileStream.Tiling.of(c, h, w, tileSide);
         Backend b = model.backend();
         int batch = b instanceof CpuBackend cpu ? Math.min(TILE_BATCH, cpu.threads()) : TILE_BATCH;
         Autoencoder tiler = contexts.borrow(g.tile(), g.tile(), batch);
         try {
-            return tiled(img, g, tiler, batch);
+            new TileStream(g, jobs, channels, h, w, source, sink).run(tiler, batch);
         } finally {
             contexts.giveBack(tiler);
         }
     }
 
-    private float[] tiled(Images.Image img, Tiling g, Autoencoder tiler, int batch) {
-        int ch = img.channels(), h = img.height(), w = img.width();
-        int side = g.tile(), size = ch * side * side;
-        Backend b = tiler.backend();
-        float[] acc = new float[ch * h * w], wsum = new float[h * w];
-        /* the last tile of a row or column is pulled back to the edge, kept on the pooling grid
-         * (so it may overhang the edge by less than 2^depth pixels, filled by replication) */
-        int lastY = alignUp(Math.max(0, h - side)), lastX = alignUp(Math.max(0, w - side));
-        List<int[]> origins = new ArrayList<>();
-        for (int y0 = 0; ; y0 += g.step()) {
-            int ty = Math.min(y0, lastY);
-            for (int x0 = 0; ; x0 += g.step()) {
-                int tx = Math.min(x0, lastX);
-                origins.add(new int[] {ty, tx});
-                if (tx == lastX) break;
-            }
-            if (ty == lastY) break;
+    /** Images of the model's own size: each job run whole, then handed on row by row. */
+    private void whole(int jobs, int channels, int h, int w, TileStream.Source source, TileStream.Sink sink) {
+        int planes = jobs * channels, plane = h * w;
+        float[][] in = new float[planes][plane], row = new float[planes][w];
+        for (int y = 0; y < h; y++) {
+            source.read(y, 0, w, row);
+            for (int p = 0; p < planes; p++) System.arraycopy(row[p], 0, in[p], y * w, w);
         }
-        /* A pipeline over two staging slots: while the device denoises group k of tiles, the host
-         * cuts group k + 1 into one slot and blends group k − 1 out of the other; it waits only for
-         * a slot. */
-        int groups = (origins.size() + batch - 1) / batch;
-        try (Tensor in = b.allocate(batch, ch, side, side); Tensor out = b.allocate(batch, ch, side, side);
-             Backend.Staging in0 = b.staging((long) batch * size); Backend.Staging in1 = b.staging((long) batch * size);
-             Backend.Staging out0 = b.staging((long) batch * size); Backend.Staging out1 = b.staging((long) batch * size)) {
-            Backend.Staging[] ins = {in0, in1}, outs = {out0, out1};
-            int[] pending = {-1, -1};
-            for (int k = 0; k < groups; k++) {
-                int slot = k & 1, first = k * batch, n = Math.min(batch, origins.size() - first);
-                ins[slot].await();
-                MemorySegment tiles = ins[slot].memory();
-                for (int j = 0; j < n; j++) {
-                    int ty = origins.get(first + j)[0], tx = origins.get(first + j)[1], inside = Math.min(side, w - tx);
-                    long base = (long) j * size;
-                    for (int c = 0; c < ch; c++)
-                        for (int y = 0; y < side; y++) {
-                            int src = (c * h + Math.min(h - 1, ty + y)) * w + tx; // rows past the edge replicate the last
-                            long dst = base + (long) (c * side + y) * side;
-                            MemorySegment.copy(img.pixels(), src, tiles, ValueLayout.JAVA_FLOAT, dst * Float.BYTES, inside);
-                            float edge = img.pixels()[src + inside - 1]; // and columns past it the last column
-                            for (int x = inside; x < side; x++) tiles.setAtIndex(ValueLayout.JAVA_FLOAT, dst + x, edge);
-                        }
-                }
-                Tensor tin = in.rows(0, n), tout = out.rows(0, n);
-                b.upload(tin, ins[slot], 0);
-                tiler.reconstruct(tin, tout);
-                if (pending[slot] >= 0) blendGroup(outs[slot], pending[slot], batch, origins, g, ch, h, w, acc, wsum);
-                b.download(outs[slot], 0, tout);
-                pending[slot] = k;
-            }
-            for (int k = Math.max(0, groups - 2); k < groups; k++) {
-                blendGroup(outs[k & 1], k, batch, origins, g, ch, h, w, acc, wsum);
-            }
+        float[][] out = new float[planes][];
+        for (int j = 0; j < jobs; j++) {
+            float[] image = new float[channels * plane];
+            for (int c = 0; c < channels; c++) System.arraycopy(in[j * channels + c], 0, image, c * plane, plane);
+            float[] result = run(image, channels, h, w);
+            for (int c = 0; c < channels; c++) out[j * channels + c] = Arrays.copyOfRange(result, c * plane, (c + 1) * plane);
         }
-        for (int c = 0; c < ch; c++)
-            for (int i = 0; i < h * w; i++) acc[c * h * w + i] /= wsum[i];
-        return acc;
-    }
-
-    /** Blends group k's tiles (batch per group) out of staging tiles. */
-    private static void blendGroup(Backend.Staging tiles, int k, int batch, List<int[]> origins, Tiling g, int ch, int h,
-                                   int w, float[] acc, float[] wsum) {
-        tiles.await();
-        int first = k * batch, n = Math.min(batch, origins.size() - first);
-        for (int j = 0; j < n; j++) {
-            blend(tiles.memory(), (long) j * ch * g.tile() * g.tile(), origins.get(first + j), g, ch, h, w, acc, wsum);
+        for (int y = 0; y < h; y++) {
+            for (int p = 0; p < planes; p++) System.arraycopy(out[p], y * w, row[p], 0, w);
+            sink.row(y, row);
         }
-    }
-
-    /** Adds a denoised tile (at base in out) at origin (ty, tx), weighted by the tiling's ramps, into acc and wsum. */
-    private static void blend(MemorySegment out, long base, int[] origin, Tiling g, int ch, int h, int w, float[] acc,
-                              float[] wsum) {
-        int side = g.tile(), ty = origin[0], tx = origin[1], cols = Math.min(side, w - tx);
-        float[] wx = new float[cols], wt = new float[cols], row = new float[cols];
-        for (int x = 0; x < cols; x++) wx[x] = g.ramp(x, tx > 0, tx + side < w);
-        for (int y = 0; y < side && ty + y < h; y++) {
-            float wy = g.ramp(y, ty > 0, ty + side < h);
-            int o = (ty + y) * w + tx;
-            for (int x = 0; x < cols; x++) {
-                wt[x] = wy * wx[x];
-                wsum[o + x] += wt[x];
-            }
-            for (int c = 0; c < ch; c++) {
-                MemorySegment.copy(out, ValueLayout.JAVA_FLOAT, (base + (long) (c * side + y) * side) * Float.BYTES, row, 0, cols);
-                int co = c * h * w + o;
-                for (int x = 0; x < cols; x++) acc[co + x] += wt[x] * row[x];
-            }
-        }
-    }
-
-    /** Up to the model's pooling grid (tile starts must lie on it). */
-    private int alignUp(int v) {
-        return Tiling.roundUp(v, model.config().sizeMultiple());
     }
 
     /** One image of the model's own size, on a borrowed model. */

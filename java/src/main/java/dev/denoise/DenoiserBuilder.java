@@ -15,7 +15,7 @@ import java.nio.file.Path;
 /**
  * The options of a {@link Denoiser} that matter, from {@link Denoiser#builder()}:
  * <pre>{@code
- * try (Denoiser d = Denoiser.builder().bundled("photo").device("cpu").concurrentCalls(4).build()) { … }
+ * try (Denoiser d = Denoiser.builder().bundled("photo").device("cpu").threads(8).concurrentCalls(4).build()) { … }
  * }</pre>
  * The model comes from one of {@link #modelFile}, {@link #model(InputStream)} or
  * {@link #bundled} (default: the shipped photo model). The backend is either given
@@ -30,7 +30,7 @@ public final class DenoiserBuilder {
     private Backend backend;
     private String device = "auto";
     private boolean tf32;
-    private int calls, tile;
+    private int calls, tile, threads;
 
     DenoiserBuilder() {}
 
@@ -83,6 +83,16 @@ public final class DenoiserBuilder {
         return this;
     }
 
+    /**
+     * Threads of the CPU backend the builder opens (default: {@code DENOISE_THREADS}, else every
+     * core); no effect on a given backend or a GPU.
+     */
+    public DenoiserBuilder threads(int n) {
+        if (n < 1) throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        this.threads = n;
+        return this;
+    }
+
     /** Calls that run at once, the others waiting (default: the CPU backend's threads, 1 on a GPU). */
     public DenoiserBuilder concurrentCalls(int n) {
         if (n < 1) throw new IllegalArgumentException("concurrent calls must be >= 1, got " + n);
@@ -103,7 +113,7 @@ public final class DenoiserBuilder {
 
     /** The Denoiser; a backend it opened and the model it loaded are closed with it. */
     public Denoiser build() {
-        Backend b = backend != null ? backend : Backends.open(device, tf32);
+        Backend b = backend != null ? backend : Backends.open(device, tf32, threads);
         try {
             Autoencoder m;
             if (file != null) m = ModelFiles.load(file, b, 1);

@@ -27,6 +27,10 @@ import java.util.concurrent.atomic.LongAdder;
 @SuppressWarnings("checkstyle:MethodName") // the op names of native/denoise.h, on purpose
 public abstract class Backend implements AutoCloseable {
 
+    /** For subclasses: a backend supplies its memory and kernel table. */
+    protected Backend() {}
+
+    /** Where this backend's tensors live and its ops run. */
     public abstract Device device();
 
     /** A short description, e.g. "cpu (2 threads, AVX-512)". */
@@ -87,12 +91,14 @@ public abstract class Backend implements AutoCloseable {
             return writes + reads + synchronizations;
         }
 
+        /** The traffic between before and this, counter by counter. */
         public Traffic since(Traffic before) {
             return new Traffic(writes - before.writes, reads - before.reads, synchronizations - before.synchronizations,
                     uploads - before.uploads, downloads - before.downloads);
         }
     }
 
+    /** The counts so far; take two and subtract with {@link Traffic#since} to measure a stretch of work. */
     public final Traffic traffic() {
         return new Traffic(writes.sum(), reads.sum(), syncs.sum(), uploads.sum(), downloads.sum());
     }
@@ -119,6 +125,7 @@ public abstract class Backend implements AutoCloseable {
         if (n > 0) copyIn(dst.memory(), src, srcOffset, (int) n);
     }
 
+    /** dst ← src[0, dst.numel()). */
     public final void write(Tensor dst, float[] src) {
         write(dst, src, 0);
     }
@@ -143,6 +150,7 @@ public abstract class Backend implements AutoCloseable {
         if (src.numel() > 0) copyRaw(dst.memory(), src.memory(), src.byteSize());
     }
 
+    /** Every element of t ← value, queued like an op. */
     public final void fill(Tensor t, float value) {
         own(t);
         if (t.numel() > 0) fillRaw(t.memory(), t.numel(), value);
@@ -180,6 +188,9 @@ public abstract class Backend implements AutoCloseable {
      * the copy until {@link #done()} or {@link #await()}.
      */
     public abstract static class Staging implements AutoCloseable {
+        /** For backends: each makes its own kind of host memory. */
+        protected Staging() {}
+
         /** The host memory, count floats. */
         public abstract MemorySegment memory();
 
@@ -189,10 +200,12 @@ public abstract class Backend implements AutoCloseable {
         /** Waits for the last copy into or out of this memory. */
         public abstract void await();
 
+        /** The size in floats. */
         public long count() {
             return memory().byteSize() / Float.BYTES;
         }
 
+        /** Float i of the memory; wait for a download first ({@link #done()} or {@link #await()}). */
         public float get(long i) {
             return memory().getAtIndex(ValueLayout.JAVA_FLOAT, i);
         }
@@ -201,6 +214,7 @@ public abstract class Backend implements AutoCloseable {
         public abstract void close();
     }
 
+    /** Staging memory for count floats (at least 1), owned by the caller. */
     public final Staging staging(long count) {
         if (count < 1) throw new IllegalArgumentException("staging memory of " + count + " floats");
         return newStaging(count);
@@ -232,6 +246,7 @@ public abstract class Backend implements AutoCloseable {
 
     /** A step run as one unit; see {@link #replayable}. */
     public interface Replay extends AutoCloseable {
+        /** Runs the step (on a GPU, by replaying its recording once there is one). */
         void run();
 
         @Override
@@ -240,9 +255,10 @@ public abstract class Backend implements AutoCloseable {
 
     /**
      * step as one replayable unit. step may only queue ops: no read, write, synchronize or
-     * allocation, and no host-side state that changes from run to run (values that change reach its
-     * ops through memory: {@link #set}, {@link #setLong}). On the CPU every run is the plain call; a
-     * GPU records it once (see CudaBackend) and replays it.
+     * allocation (after its first run, which is always eager: layers allocate their buffers when
+     * first used), and no host-side state that changes from run to run (values that change reach
+     * its ops through memory: {@link #set}, {@link #setLong}). On the CPU every run is the plain
+     * call; a GPU records it once (see CudaBackend) and replays it.
      */
     public Replay replayable(Runnable step) {
         return new Replay() {

@@ -38,6 +38,7 @@ public final class CpuBackend extends Backend {
         this(defaultThreads());
     }
 
+    /** A backend that runs its ops on this many threads (at least 1). */
     public CpuBackend(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.kernels = DenoiseNative.kernels();
@@ -57,6 +58,7 @@ public final class CpuBackend extends Backend {
         throw new IllegalArgumentException("DENOISE_THREADS must be a positive integer, got '" + env + "'");
     }
 
+    /** Threads the ops run on. */
     public int threads() {
         return threads;
     }
@@ -141,6 +143,7 @@ public final class CpuBackend extends Backend {
 
     // ---- memory ----
 
+    /** Bytes held by this backend's tensors not closed yet: flat over a long run, or something leaks. */
     public long liveBytes() {
         return liveBytes.get();
     }

@@ -2,5 +2,8 @@ package dev.denoise.backend;
 
 /** Where a backend's tensors live and its ops run. */
 public enum Device {
-    CPU, CUDA
+    /** Host memory; ops run on the CPU through the native library. */
+    CPU,
+    /** GPU memory; ops run as CUDA kernels. */
+    CUDA
 }

@@ -5,6 +5,7 @@ package dev.denoise.backend;
  * nearest upsampling its half-size input, for a bias gradient the gradient it sums.
  */
 public record ImageDims(int n, int c, int h, int w) {
+    /** The number of values in all. */
     public long numel() {
         return (long) n * c * h * w;
     }

@@ -37,6 +37,7 @@ public final class Tensor implements AutoCloseable {
         this.owner = owner;
     }
 
+    /** The element count of shape: the product of its dimensions (1 for no dimensions). */
     public static long numel(int... shape) {
         long n = 1;
         for (int d : shape) {
@@ -46,10 +47,15 @@ public final class Tensor implements AutoCloseable {
         return n;
     }
 
+    /** The backend whose memory this is and whose ops take it. */
     public Backend backend() { return backend; }
+    /** The dimensions, outermost first (a copy). */
     public int[] shape() { return shape.clone(); }
+    /** The number of dimensions. */
     public int rank() { return shape.length; }
+    /** The number of elements. */
     public long numel() { return numel; }
+    /** The size in bytes: 4 per element. */
     public long byteSize() { return numel * Float.BYTES; }
 
     /** Dimension i; negative i counts from the end. */
@@ -57,6 +63,7 @@ public final class Tensor implements AutoCloseable {
         return shape[i < 0 ? shape.length + i : i];
     }
 
+    /** The memory (on CUDA a device address; see the class comment); IllegalStateException once closed. */
     public MemorySegment memory() {
         if (closed) throw new IllegalStateException("tensor " + Arrays.toString(shape) + " is closed");
         return memory;
@@ -94,6 +101,7 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /** Whether o has exactly this shape (same dimensions, not just the same element count). */
     public boolean sameShape(Tensor o) {
         return Arrays.equals(shape, o.shape);
     }

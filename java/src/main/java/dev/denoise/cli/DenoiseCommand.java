@@ -12,6 +12,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ import java.util.Map;
                 + "Conv models take any size (overlapping tiles); dense and vae models their training size.")
 final class DenoiseCommand implements Runnable {
     /** Largest image accepted: 64 megapixels, checked from the header before decoding. */
-    static final int MAX_PIXELS = 64 << 20;
+    static final int MAX_PIXELS = Denoiser.MAX_PIXELS;
 
     @Option(names = "--model-file", description = "A .safetensors model (default: the shipped model of --model).")
     Path modelFile;
@@ -79,10 +80,11 @@ final class DenoiseCommand implements Runnable {
              Denoiser d = modelFile != null ? Denoiser.load(modelFile, backend) : Denoiser.load(bundled, backend)) {
             ModelConfig c = d.model().config();
             // each image keeps its own channels: grey in, grey out (see Denoiser.denoise)
-            for (Path in : targets.keySet()) requireFits(in, Images.read(in, MAX_PIXELS, 0), c);
+            for (Path in : targets.keySet()) requireFits(in, Images.readPicture(in, MAX_PIXELS), c);
             OutputDir.prepare(out);
             for (Map.Entry<Path, Path> e : targets.entrySet()) {
-                Images.Image clean = d.denoise(Images.read(e.getKey(), MAX_PIXELS, 0), strength);
+                // 8-bit pictures in and out, streamed through the model: no float copy of a photo
+                BufferedImage clean = d.denoise(Images.readPicture(e.getKey(), MAX_PIXELS), strength);
                 if (quality == null) Images.writePng(e.getValue(), clean);
                 else Images.writeJpeg(e.getValue(), clean, quality);
                 System.out.println(e.getKey() + " -> " + e.getValue());
@@ -114,10 +116,10 @@ final class DenoiseCommand implements Runnable {
     }
 
     /** Dense and vae models take their training size only; found here rather than mid-way through the list. */
-    private static void requireFits(Path in, Images.Image img, ModelConfig c) {
-        if (!c.kind().convolutional() && (img.height() != c.height() || img.width() != c.width())) {
+    private static void requireFits(Path in, BufferedImage img, ModelConfig c) {
+        if (!c.kind().convolutional() && (img.getHeight() != c.height() || img.getWidth() != c.width())) {
             throw new BadInputException(in, "a " + c.kind().id() + " model takes " + c.height() + "x" + c.width()
-                    + " images only, this one is " + img.height() + "x" + img.width() + " (the conv and skip models take any size)");
+                    + " images only, this one is " + img.getHeight() + "x" + img.getWidth() + " (the conv and skip models take any size)");
         }
     }
 }

@@ -21,6 +21,7 @@ import java.util.Arrays;
  * @param labels   one class label per image, or null for an unlabelled set
  */
 public record Dataset(int count, int channels, int height, int width, float[] images, byte[] labels) {
+    /** Checks the shape, and that images and labels have one entry per value and per image. */
     public Dataset {
         if (count <= 0 || channels <= 0 || height <= 0 || width <= 0) {
             throw new IllegalArgumentException("bad dataset shape " + count + "×" + channels + "×" + height + "×" + width);

@@ -56,11 +56,17 @@ public final class Idx {
 
     /** The element types IDX defines, with their type byte and size in bytes. */
     public enum DType {
+        /** Unsigned byte, 0x08: MNIST's pixels and labels. */
         UBYTE(0x08, 1, "ubyte"),
+        /** Signed byte, 0x09. */
         BYTE(0x09, 1, "byte"),
+        /** Signed 16-bit integer, 0x0B. */
         SHORT(0x0B, 2, "short"),
+        /** Signed 32-bit integer, 0x0C. */
         INT(0x0C, 4, "int"),
+        /** 32-bit IEEE float, 0x0D. */
         FLOAT(0x0D, 4, "float"),
+        /** 64-bit IEEE float, 0x0E. */
         DOUBLE(0x0E, 8, "double");
 
         private final int code;
@@ -105,6 +111,7 @@ public final class Idx {
      * them by identity.
      */
     public record IdxArray(int[] dims, byte[] data) {
+        /** Checks that there is at least one dimension. */
         public IdxArray {
             if (dims.length == 0) {
                 throw new IllegalArgumentException("an IDX array needs at least one dimension");

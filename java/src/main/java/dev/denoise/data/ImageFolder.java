@@ -24,6 +24,7 @@ public record ImageFolder(Path dir, List<String> names, List<Images.Image> image
     /** Largest picture accepted: 64 megapixels, checked from the header before decoding. */
     public static final int MAX_PIXELS = 64 << 20;
 
+    /** Copies the lists; names and images must match one to one. */
     public ImageFolder {
         names = List.copyOf(names);
         images = List.copyOf(images);
@@ -57,10 +58,12 @@ public record ImageFolder(Path dir, List<String> names, List<Images.Image> image
         return new ImageFolder(dir, files.stream().map(f -> f.getFileName().toString()).toList(), images);
     }
 
+    /** The number of pictures. */
     public int count() {
         return images.size();
     }
 
+    /** Channels of every picture: 3 when any file is in colour, else 1. */
     public int channels() {
         return images.getFirst().channels();
     }

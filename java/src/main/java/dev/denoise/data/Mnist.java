@@ -44,7 +44,10 @@ public final class Mnist {
 
     /** The two halves every MNIST-layout set comes in; the file prefix tells them apart. */
     public enum Split {
-        TRAIN("train"), TEST("t10k");
+        /** The training images, files {@code train-*}. */
+        TRAIN("train"),
+        /** The test images, files {@code t10k-*}. */
+        TEST("t10k");
 
         private final String prefix;
 

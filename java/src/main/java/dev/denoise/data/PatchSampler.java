@@ -46,14 +46,17 @@ public final class PatchSampler {
         }
     }
 
+    /** Patches per epoch. */
     public int count() {
         return count;
     }
 
+    /** Channels of every patch: those of the pictures. */
     public int channels() {
         return channels;
     }
 
+    /** Side of the square patches in pixels. */
     public int size() {
         return size;
     }

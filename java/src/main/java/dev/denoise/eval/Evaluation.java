@@ -20,6 +20,12 @@ import java.lang.foreign.ValueLayout;
 public final class Evaluation {
     private Evaluation() {}
 
+    /**
+     * Mean per-image scores of a set of images against the clean ones.
+     *
+     * @param psnr mean PSNR in dB (MAX = 1)
+     * @param ssim mean SSIM, 1 for identical images
+     */
     public record Scores(double psnr, double ssim) {}
 
     /** Model output and how fast it came. */
@@ -35,6 +41,7 @@ public final class Evaluation {
         }
     }
 
+    /** Scores of images (NCHW, the shape of clean) against clean. */
     public static Scores score(float[] images, Dataset clean) {
         int size = clean.channels() * clean.height() * clean.width();
         double psnr = Psnr.meanPsnr(images, clean.images(), size);
@@ -90,6 +97,7 @@ public final class Evaluation {
         MemorySegment.copy(stage.memory(), ValueLayout.JAVA_FLOAT, 0, result, at, n);
     }
 
+    /** The 3×3 median filter baseline over count images of (c, h, w), each on its own. */
     public static float[] median3x3(float[] noisy, int count, int c, int h, int w) {
         int size = c * h * w;
         float[] out = new float[noisy.length];
@@ -97,6 +105,7 @@ public final class Evaluation {
         return out;
     }
 
+    /** The Gaussian blur baseline with sigma in pixels over count images of (c, h, w), each on its own. */
     public static float[] gaussian(float[] noisy, int count, int c, int h, int w, double sigma) {
         int size = c * h * w;
         float[] out = new float[noisy.length];

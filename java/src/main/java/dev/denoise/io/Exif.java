@@ -1,5 +1,9 @@
 package dev.denoise.io;
 
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -83,27 +87,57 @@ final class Exif {
     static Images.Image apply(Images.Image img, int orientation) {
         if (orientation <= 1 || orientation > 8) return img;
         int c = img.channels(), h = img.height(), w = img.width();
-        boolean swap = orientation >= 5; // 5-8 exchange rows and columns
+        boolean swap = orientation >= 5;
         int oh = swap ? w : h, ow = swap ? h : w;
         float[] in = img.pixels(), out = new float[in.length];
         for (int ch = 0; ch < c; ch++) {
             int base = ch * h * w;
             for (int y = 0; y < oh; y++)
-                for (int x = 0; x < ow; x++) {
-                    // the stored pixel shown at (y, x)
-                    int sy, sx;
-                    switch (orientation) {
-                        case 2 -> { sy = y; sx = w - 1 - x; }
-                        case 3 -> { sy = h - 1 - y; sx = w - 1 - x; }
-                        case 4 -> { sy = h - 1 - y; sx = x; }
-                        case 5 -> { sy = x; sx = y; }
-                        case 6 -> { sy = h - 1 - x; sx = y; }
-                        case 7 -> { sy = h - 1 - x; sx = w - 1 - y; }
-                        default -> { sy = x; sx = w - 1 - y; } // 8
-                    }
-                    out[base + y * ow + x] = in[base + sy * w + sx];
-                }
+                for (int x = 0; x < ow; x++) out[base + y * ow + x] = in[base + stored(orientation, h, w, y, x)];
         }
         return new Images.Image(c, oh, ow, out);
+    }
+
+    /** A picture as it should be seen, for EXIF orientation 1-8: a new one of the same layout, turned. */
+    static BufferedImage apply(BufferedImage bi, int orientation) {
+        if (orientation <= 1 || orientation > 8) return bi;
+        int h = bi.getHeight(), w = bi.getWidth();
+        boolean swap = orientation >= 5;
+        int oh = swap ? w : h, ow = swap ? h : w;
+        ColorModel cm = bi.getColorModel();
+        int type = bi.getType();
+        // the same standard type where there is one (readers have fast paths for those), else the same model
+        BufferedImage turned = type == BufferedImage.TYPE_CUSTOM || type == BufferedImage.TYPE_BYTE_BINARY
+                || type == BufferedImage.TYPE_BYTE_INDEXED
+                ? new BufferedImage(cm, cm.createCompatibleWritableRaster(ow, oh), cm.isAlphaPremultiplied(), null)
+                : new BufferedImage(ow, oh, type);
+        WritableRaster out = turned.getRaster();
+        Raster in = bi.getRaster();
+        Object pixel = null;
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) {
+                int s = stored(orientation, h, w, y, x);
+                pixel = in.getDataElements(s % w, s / w, pixel);
+                out.setDataElements(x, y, pixel);
+            }
+        return turned;
+    }
+
+    /**
+     * Where the pixel shown at (y, x) is stored, as sy·w + sx, for an h × w stored image seen in
+     * orientation 2-8 (5-8 exchange rows and columns).
+     */
+    private static int stored(int orientation, int h, int w, int y, int x) {
+        int sy, sx;
+        switch (orientation) {
+            case 2 -> { sy = y; sx = w - 1 - x; }
+            case 3 -> { sy = h - 1 - y; sx = w - 1 - x; }
+            case 4 -> { sy = h - 1 - y; sx = x; }
+            case 5 -> { sy = x; sx = y; }
+            case 6 -> { sy = h - 1 - x; sx = y; }
+            case 7 -> { sy = h - 1 - x; sx = w - 1 - y; }
+            default -> { sy = x; sx = w - 1 - y; } // 8
+        }
+        return sy * w + sx;
     }
 }

@@ -13,11 +13,12 @@ import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
-import java.io.ByteArrayOutputStream;
+import java.io.BufferedOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -61,6 +62,7 @@ public final class Images {
      * plane (CHW). The array is shared, not copied.
      */
     public record Image(int channels, int height, int width, float[] pixels) {
+        /** Checks that the shape is positive and pixels holds exactly channels × height × width values. */
         public Image {
             if (channels <= 0 || height <= 0 || width <= 0) {
                 throw new IllegalArgumentException("bad image shape " + channels + "×" + height + "×" + width);
@@ -123,11 +125,24 @@ public final class Images {
      * count can so take any picture.
      */
     public static Image read(Path file, int maxPixels, int channels) {
-        if (maxPixels <= 0) {
-            throw new IllegalArgumentException("maxPixels must be positive: " + maxPixels);
-        }
         if (channels != 0 && channels != 1 && channels != 3) {
             throw new IllegalArgumentException("channels must be 0, 1 or 3: " + channels);
+        }
+        Image image = fromBufferedImage(readPicture(file, maxPixels));
+        return channels == 0 ? image : withChannels(image, channels);
+    }
+
+    /**
+     * Reads a PNG or JPEG file as {@link #read(Path, int)} does, as a picture (what the decoder
+     * gives, a quarter of the float image's bytes for 8-bit pixels): for code that streams it with
+     * {@link ImageRows}. A JPEG's EXIF orientation is applied.
+     *
+     * @throws BadInputException as {@link #read(Path, int)}, and for a pixel layout
+     *                           {@link ImageRows#of(BufferedImage)} cannot read
+     */
+    public static BufferedImage readPicture(Path file, int maxPixels) {
+        if (maxPixels <= 0) {
+            throw new IllegalArgumentException("maxPixels must be positive: " + maxPixels);
         }
         Format format = sniff(file);
         ImageInputStream in = null;
@@ -171,14 +186,12 @@ public final class Images {
             if (decoded == null || decoded.getWidth() != width || decoded.getHeight() != height) {
                 throw new BadInputException(file, format + " image decodes to a size other than its header's");
             }
-            Image image;
             try {
-                image = fromBufferedImage(decoded);
-            } catch (IllegalArgumentException e) {
+                ImageRows.of(decoded).read(0, 0, width, new float[3][width]); // a layout it cannot read fails here
+            } catch (IllegalArgumentException | ClassCastException | ArrayIndexOutOfBoundsException e) {
                 throw new BadInputException(file, "unsupported " + format + " pixel layout (" + oneLine(e) + ")", e);
             }
-            if (format == Format.JPEG) image = Exif.apply(image, Exif.orientation(file)); // as the camera meant it
-            return channels == 0 ? image : withChannels(image, channels);
+            return format == Format.JPEG ? Exif.apply(decoded, Exif.orientation(file)) : decoded; // as the camera meant it
         } finally {
             if (reader != null) {
                 reader.dispose();
@@ -245,31 +258,48 @@ public final class Images {
      * leaves the old one in place.
      */
     public static void writePng(Path file, Image img) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        if (!ImageIO.write(toBufferedImage(img), "png", bytes)) {
-            throw new IOException("this Java runtime has no PNG writer");
-        }
-        writeAtomically(file, bytes.toByteArray());
+        writePng(file, toBufferedImage(img));
+    }
+
+    /** Writes a picture as a PNG, as {@link #writePng(Path, Image)} does. */
+    public static void writePng(Path file, BufferedImage picture) throws IOException {
+        writeAtomically(file, out -> {
+            if (!ImageIO.write(picture, "png", out)) throw new IOException("this Java runtime has no PNG writer");
+        });
     }
 
     /** Writes {@code img} (1 or 3 channels) as a baseline JPEG of quality 1–100, as writePng does. */
     public static void writeJpeg(Path file, Image img, int quality) throws IOException {
-        if (quality < 1 || quality > 100) throw new IllegalArgumentException("JPEG quality must be 1 to 100, got " + quality);
-        javax.imageio.ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
-            writer.setOutput(out);
-            javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
-            param.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
-            param.setCompressionQuality(quality / 100f);
-            writer.write(null, new javax.imageio.IIOImage(toBufferedImage(img), null, null), param);
-        } finally {
-            writer.dispose();
-        }
-        writeAtomically(file, bytes.toByteArray());
+        writeJpeg(file, toBufferedImage(img), quality);
     }
 
-    private static void writeAtomically(Path file, byte[] content) throws IOException {
+    /** Writes a picture as a baseline JPEG of quality 1–100, as writePng does. */
+    public static void writeJpeg(Path file, BufferedImage picture, int quality) throws IOException {
+        if (quality < 1 || quality > 100) throw new IllegalArgumentException("JPEG quality must be 1 to 100, got " + quality);
+        writeAtomically(file, stream -> {
+            javax.imageio.ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+            try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(stream)) {
+                writer.setOutput(out);
+                javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
+                param.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+                param.setCompressionQuality(quality / 100f);
+                writer.write(null, new javax.imageio.IIOImage(picture, null, null), param);
+            } finally {
+                writer.dispose();
+            }
+        });
+    }
+
+    /** What writes a file's bytes to a stream (closed by the caller). */
+    private interface Content {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * content into a new file beside the target (streamed, not held in memory), forced to disk and
+     * renamed over the target; the new file is deleted when anything fails.
+     */
+    private static void writeAtomically(Path file, Content content) throws IOException {
         Path target = file.toAbsolutePath();
         Path tmp = target.resolveSibling("." + target.getFileName() + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
@@ -277,10 +307,9 @@ public final class Images {
         try {
             // CREATE_NEW, not createTempFile: the result keeps the usual umask permissions.
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer buf = ByteBuffer.wrap(content);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
+                OutputStream out = new BufferedOutputStream(Channels.newOutputStream(ch), 1 << 16);
+                content.writeTo(out);
+                out.flush();
                 ch.force(true);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -297,87 +326,32 @@ public final class Images {
      * clamped to [0,1] and rounded to the nearest of 256 levels, NaN becoming 0.
      */
     public static BufferedImage toBufferedImage(Image img) {
-        int h = img.height();
-        int w = img.width();
-        float[] p = img.pixels();
-        switch (img.channels()) {
-            case 1 -> {
-                BufferedImage bi = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
-                WritableRaster raster = bi.getRaster();
-                int[] row = new int[w];
-                for (int y = 0; y < h; y++) {
-                    for (int x = 0; x < w; x++) {
-                        row[x] = toByte(p[y * w + x]);
-                    }
-                    raster.setSamples(0, y, w, 1, 0, row);
-                }
-                return bi;
-            }
-            case 3 -> {
-                BufferedImage bi = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-                int plane = h * w;
-                int[] row = new int[w];
-                for (int y = 0; y < h; y++) {
-                    for (int x = 0; x < w; x++) {
-                        int i = y * w + x;
-                        row[x] = toByte(p[i]) << 16 | toByte(p[plane + i]) << 8 | toByte(p[2 * plane + i]);
-                    }
-                    bi.setRGB(0, y, w, 1, row, 0, w);
-                }
-                return bi;
-            }
-            default -> throw new IllegalArgumentException(
-                    "only 1- and 3-channel images have a picture, not " + img.channels());
+        BufferedImage bi = ImageRows.picture(img.channels(), img.height(), img.width());
+        ImageRows.Reader rows = ImageRows.of(img);
+        ImageRows.Writer out = ImageRows.into(bi);
+        float[][] row = new float[img.channels()][img.width()];
+        for (int y = 0; y < img.height(); y++) {
+            rows.read(y, 0, img.width(), row);
+            out.write(y, row);
         }
+        return bi;
     }
 
     /**
      * The image of a picture: grey pictures (any bit depth, alpha or not) give 1 channel read from
-     * the raster as stored, all others 3 sRGB channels; alpha is dropped. Palette pictures count as
-     * colour even when the palette is grey, since the colour model is what is known before looking
-     * at the pixels.
+     * the raster as stored, all others 3 sRGB channels; alpha is dropped (see {@link ImageRows#of(BufferedImage)}).
      */
     public static Image fromBufferedImage(BufferedImage bi) {
-        int w = bi.getWidth();
-        int h = bi.getHeight();
-        ColorModel cm = bi.getColorModel();
-        if (!(cm instanceof IndexColorModel) && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY) {
-            // Straight from the raster: getRGB would apply the linear-grey to sRGB curve.
-            Raster raster = bi.getRaster();
-            float[] p = new float[Math.multiplyExact(w, h)];
-            int type = raster.getDataBuffer().getDataType();
-            if (type == DataBuffer.TYPE_FLOAT || type == DataBuffer.TYPE_DOUBLE) {
-                float[] row = new float[w];
-                for (int y = 0; y < h; y++) {
-                    raster.getSamples(0, y, w, 1, 0, row);
-                    System.arraycopy(row, 0, p, y * w, w);
-                }
-            } else {
-                double max = (1L << cm.getComponentSize(0)) - 1;
-                int[] row = new int[w];
-                for (int y = 0; y < h; y++) {
-                    raster.getSamples(0, y, w, 1, 0, row);
-                    for (int x = 0; x < w; x++) {
-                        p[y * w + x] = (float) (row[x] / max);
-                    }
-                }
-            }
-            return new Image(1, h, w, p);
-        }
-        int plane = Math.multiplyExact(w, h);
-        float[] p = new float[Math.multiplyExact(3, plane)];
-        int[] row = new int[w];
+        ImageRows.Reader rows = ImageRows.of(bi);
+        int c = rows.channels(), h = rows.height(), w = rows.width();
+        Image img = new Image(c, h, w, new float[Math.multiplyExact(c, Math.multiplyExact(h, w))]);
+        ImageRows.Writer out = ImageRows.into(img);
+        float[][] row = new float[c][w];
         for (int y = 0; y < h; y++) {
-            bi.getRGB(0, y, w, 1, row, 0, w);
-            for (int x = 0; x < w; x++) {
-                int argb = row[x];
-                int i = y * w + x;
-                p[i] = ((argb >> 16) & 0xFF) / 255f;
-                p[plane + i] = ((argb >> 8) & 0xFF) / 255f;
-                p[2 * plane + i] = (argb & 0xFF) / 255f;
-            }
+            rows.read(y, 0, w, row);
+            out.write(y, row);
         }
-        return new Image(3, h, w, p);
+        return img;
     }
 
     /**
@@ -457,15 +431,5 @@ public final class Images {
             grey[i] = (float) (0.299 * p[i] + 0.587 * p[plane + i] + 0.114 * p[2 * plane + i]);
         }
         return new Image(1, img.height(), img.width(), grey);
-    }
-
-    private static int toByte(float v) {
-        if (!(v > 0)) {
-            return 0;
-        }
-        if (v >= 1) {
-            return 255;
-        }
-        return (int) Math.round(v * 255.0);
     }
 }

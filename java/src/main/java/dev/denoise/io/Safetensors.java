@@ -61,6 +61,7 @@ public final class Safetensors {
      * order their data lies in the file. Both maps are read-only and keep that order.
      */
     public record Loaded(Map<String, String> metadata, Map<String, TensorData> tensors) {
+        /** Copies both maps, read-only and in their given order. */
         public Loaded {
             metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
             tensors = Collections.unmodifiableMap(new LinkedHashMap<>(tensors));

@@ -16,6 +16,7 @@ import java.util.Objects;
  */
 public record TensorData(String name, int[] shape, float[] data) {
 
+    /** Copies the shape and checks it: no negative dimension, and one value per element. */
     public TensorData {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(shape, "shape");

@@ -26,7 +26,9 @@ public final class Ssim {
     public static final int WINDOW = 11;
     /** Standard deviation of the Gaussian window, in pixels. */
     public static final double SIGMA = 1.5;
+    /** Constant of the luminance term: C1 = (K1 L)². */
     public static final double K1 = 0.01;
+    /** Constant of the contrast-structure term: C2 = (K2 L)². */
     public static final double K2 = 0.03;
     /** Dynamic range of the pixel values. */
     public static final double L = 1.0;

@@ -9,7 +9,9 @@ import dev.denoise.nn.Parameters;
 /**
  * A denoising autoencoder on one backend: noisy images in, logits out, sigmoid for the image.
  * The last layer is linear (logits) so the loss can fuse sigmoid and cross-entropy stably.
- * Everything is sized for {@link #maxBatch()} at construction; nothing is allocated per step.
+ * Everything is sized for {@link #maxBatch()}: the parameters at construction, each layer's
+ * activations and input gradients when first used (a model that only runs forward never
+ * allocates the gradients); nothing is allocated per step after the first.
  *
  * <p>A training step comes in two halves, so that a GPU can record the second once and replay it:
  * {@link #prepareStep} is host bookkeeping (Adam's step count, the VAE's sampling offset) written
@@ -25,9 +27,13 @@ import dev.denoise.nn.Parameters;
  * never from the thread count, so the results are the same bits on any number of threads.
  */
 public abstract class Autoencoder implements AutoCloseable {
+    /** The backend the model's tensors live on and its ops run on. */
     protected final Backend backend;
+    /** The architecture. */
     protected final ModelConfig config;
+    /** All weights, their gradients and Adam's moments, in one flat buffer each. */
     protected final Parameters params;
+    /** The most images one forward or step takes: every buffer is sized for it. */
     protected final int maxBatch;
     /** Images per lane, and lanes: laneImages * lanes >= maxBatch; one lane of maxBatch unless laned. */
     protected final int laneImages, lanes;
@@ -100,9 +106,13 @@ public abstract class Autoencoder implements AutoCloseable {
         };
     }
 
+    /** The architecture. */
     public ModelConfig config() { return config; }
+    /** The weights, their gradients and Adam's state. */
     public Parameters parameters() { return params; }
+    /** The backend the model runs on. */
     public Backend backend() { return backend; }
+    /** The most images one step takes; more images are reconstructed in chunks of this size. */
     public int maxBatch() { return maxBatch; }
 
     /** PyTorch-default initialisation from a seed; also seeds the model's own sampling noise. */
@@ -181,7 +191,7 @@ public abstract class Autoencoder implements AutoCloseable {
     /**
      * The device half: forward, loss, backward and Adam, reading the values {@link #prepareStep}
      * wrote; lossSum (1) gains the batch's summed per-image loss. Only queues ops (no read, write,
-     * synchronize or allocation), so {@link Backend#replayable} can record it.
+     * synchronize, or allocation after the first run), so {@link Backend#replayable} can record it.
      */
     public void runStep(Tensor noisy, Tensor clean, Tensor lossSum) {
         gradients(noisy, clean, lossSum);

@@ -26,13 +26,21 @@ import java.util.Map;
  * fsync) by {@link Safetensors#write}, so a crash mid-save leaves the previous checkpoint intact.
  */
 public final class Checkpoint {
+    /** The "format" metadata value of a checkpoint (a model file has {@link ModelFiles#FORMAT}). */
     public static final String FORMAT = "denoise-checkpoint";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Checkpoint() {}
 
+    /**
+     * Where a loaded checkpoint leaves a run.
+     *
+     * @param epochsDone epochs trained so far
+     * @param history    one record per epoch done
+     */
     public record State(int epochsDone, List<EpochRecord> history) {}
 
+    /** Writes model's weights and Adam state with the run's settings, epochsDone and history, atomically. */
     public static void save(Path file, Autoencoder model, TrainConfig cfg, int epochsDone, List<EpochRecord> history) {
         Parameters p = model.parameters();
         Map<String, String> extra = new LinkedHashMap<>();

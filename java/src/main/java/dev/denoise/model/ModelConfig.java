@@ -16,12 +16,14 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
                           int convDepth, int levelConvs) {
     /** Deepest conv model: 2^6 = 64 pixels per bottleneck cell is far past what a 3×3 stack uses. */
     public static final int MAX_DEPTH = 6;
+    /** The seed's depth: two poolings, 28×28 down to 7×7. */
     public static final int DEFAULT_DEPTH = 2;
     /** Most convolutions per stage: deeper stacks without normalisation layers train poorly. */
     public static final int MAX_LEVEL_CONVS = 8;
     /** Widest feature map of any level: beyond it one layer's weights pass half a gigabyte. */
     public static final int MAX_LEVEL_WIDTH = 4096;
 
+    /** Checks the sizes and that a conv model's image divides by 2^convDepth. */
     public ModelConfig {
         if (channels < 1 || height < 1 || width < 1) {
             throw new IllegalArgumentException("image shape must be positive, got " + channels + "x" + height + "x" + width);
@@ -68,6 +70,7 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
         return kind.unet() ? 12 : 32;
     }
 
+    /** The default model of kind for MNIST: 1 × 28 × 28 images. */
     public static ModelConfig mnist(ModelKind kind) {
         return defaults(kind, 1, 28, 28);
     }
@@ -89,6 +92,7 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
         return n * (3 * s - 2) + s - 1;
     }
 
+    /** This model's receptive radius in pixels; see {@link #receptiveRadius(int, int)}. */
     public int receptiveRadius() {
         return receptiveRadius(convDepth, levelConvs);
     }
@@ -102,30 +106,37 @@ public record ModelConfig(ModelKind kind, int channels, int height, int width, i
         return kind.unet() ? convWidth << l : convWidth;
     }
 
+    /** What this model's H and W must divide by: 2^convDepth. */
     public int sizeMultiple() {
         return sizeMultiple(convDepth);
     }
 
+    /** Values in one image: channels × height × width. */
     public int imageSize() {
         return channels * height * width;
     }
 
+    /** The same model with latent l. */
     public ModelConfig withLatent(int l) {
         return new ModelConfig(kind, channels, height, width, hidden, l, convWidth, convDepth, levelConvs);
     }
 
+    /** The same model with hidden h. */
     public ModelConfig withHidden(int h) {
         return new ModelConfig(kind, channels, height, width, h, latent, convWidth, convDepth, levelConvs);
     }
 
+    /** The same model with convWidth w. */
     public ModelConfig withConvWidth(int w) {
         return new ModelConfig(kind, channels, height, width, hidden, latent, w, convDepth, levelConvs);
     }
 
+    /** The same model with convDepth d. */
     public ModelConfig withConvDepth(int d) {
         return new ModelConfig(kind, channels, height, width, hidden, latent, convWidth, d, levelConvs);
     }
 
+    /** The same model with levelConvs n. */
     public ModelConfig withLevelConvs(int n) {
         return new ModelConfig(kind, channels, height, width, hidden, latent, convWidth, convDepth, n);
     }

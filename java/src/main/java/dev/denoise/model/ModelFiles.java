@@ -21,7 +21,9 @@ import java.util.Map;
  * {@code __metadata__}. Written atomically; loading checks every name and shape against the model.
  */
 public final class ModelFiles {
+    /** The "format" metadata value of a model file. */
     public static final String FORMAT = "denoise-model";
+    /** The "version" metadata value written into model files. */
     public static final String VERSION = "1";
 
     private ModelFiles() {}

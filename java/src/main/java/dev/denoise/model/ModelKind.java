@@ -19,6 +19,7 @@ public enum ModelKind {
      */
     RESIDUAL;
 
+    /** The lower-case name used on the command line and in model files ("dense", "vae", ...). */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }
@@ -38,6 +39,7 @@ public enum ModelKind {
         return this == RESIDUAL;
     }
 
+    /** The kind whose {@link #id()} is s, ignoring case; IllegalArgumentException if none. */
     public static ModelKind parse(String s) {
         for (ModelKind k : values()) if (k.id().equals(s.toLowerCase(Locale.ROOT))) return k;
         throw new IllegalArgumentException("unknown model '" + s + "' (expected dense, vae, conv, skip or residual)");

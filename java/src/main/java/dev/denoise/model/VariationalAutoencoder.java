@@ -57,7 +57,9 @@ public final class VariationalAutoencoder extends Autoencoder {
         this.draws = draws;
     }
 
+    /** The Philox key of the ε stream. */
     public long samplingSeed() { return samplingSeed; }
+    /** Latent values drawn so far: the Philox offset of the next ε. */
     public long samplingDraws() { return draws; }
 
     @Override

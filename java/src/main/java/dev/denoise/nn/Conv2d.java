@@ -16,6 +16,10 @@ public final class Conv2d implements Layer {
     private final Buffers y, dx;
     private Tensor x, yb;
 
+    /**
+     * The layer over p's parameters name.weight and name.bias (see {@link #declare}), for images
+     * (cin, h, w) in batches of at most maxBatch.
+     */
     public Conv2d(Parameters p, String name, int cin, int cout, int h, int w, Activation act, int maxBatch) {
         this.b = p.backend();
         this.cout = cout;
@@ -30,6 +34,7 @@ public final class Conv2d implements Layer {
         this.dx = new Buffers(b, maxBatch, new int[] {cin, h, w});
     }
 
+    /** Declares name.weight (cout, cin, k, k) and name.bias (cout) in spec, with fan-in cin·k·k. */
     public static void declare(Parameters.Spec spec, String name, int cin, int cout, int k) {
         int fanIn = cin * k * k;
         spec.add(name + ".weight", fanIn, cout, cin, k, k).add(name + ".bias", fanIn, cout);

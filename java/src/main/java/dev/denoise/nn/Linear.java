@@ -16,6 +16,10 @@ public final class Linear implements Layer {
     private final Buffers y, dx;
     private Tensor x, yb;
 
+    /**
+     * The layer over p's parameters name.weight (out, in) and name.bias (see {@link #declare}), for
+     * batches of at most maxBatch.
+     */
     public Linear(Parameters p, String name, int in, int out, Activation act, int maxBatch) {
         this.b = p.backend();
         this.in = in;

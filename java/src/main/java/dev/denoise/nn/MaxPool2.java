@@ -10,6 +10,7 @@ public final class MaxPool2 implements Layer {
     private final Buffers y, dx;
     private Tensor x;
 
+    /** Pooling of images (c, h, w) to (c, h/2, w/2), for batches of at most maxBatch. */
     public MaxPool2(Backend b, int c, int h, int w, int maxBatch) {
         this.b = b;
         this.c = c;

@@ -25,6 +25,9 @@ public final class Parameters implements AutoCloseable {
         private final List<Entry> entries = new ArrayList<>();
         private long total;
 
+        /** An empty declaration, to {@link #add} to. */
+        public Spec() {}
+
         /** A weight whose init bound is 1/sqrt(fanIn). */
         public Spec add(String name, int fanIn, int... shape) {
             for (Entry e : entries) {
@@ -36,6 +39,7 @@ public final class Parameters implements AutoCloseable {
             return this;
         }
 
+        /** Floats declared so far: the size of each flat buffer. */
         public long total() {
             return total;
         }
@@ -48,6 +52,7 @@ public final class Parameters implements AutoCloseable {
     private final boolean owner; // false for a view made by withGrads
     private int step; // Adam steps taken
 
+    /** Zero-filled buffers on backend for the parameters of spec; call {@link #initialise} or load weights. */
     public Parameters(Backend backend, Spec spec) {
         this.backend = backend;
         this.entries = List.copyOf(spec.entries);
@@ -93,27 +98,39 @@ public final class Parameters implements AutoCloseable {
         return new Parameters(this, grads);
     }
 
+    /** The backend the buffers live on. */
     public Backend backend() { return backend; }
+    /** The named parameters, in declaration order (read-only). */
     public List<Entry> entries() { return Collections.unmodifiableList(entries); }
+    /** Floats of all parameters together; 0 when there are none. */
     public long count() { return entries.isEmpty() ? 0 : values.numel(); }
+    /** The flat buffer of all weights and biases. */
     public Tensor values() { return values; }
+    /** The flat buffer of the gradients, laid out as {@link #values()}. */
     public Tensor grads() { return grads; }
+    /** Adam's first moments, laid out as {@link #values()}. */
     public Tensor adamM() { return m; }
+    /** Adam's second moments, laid out as {@link #values()}. */
     public Tensor adamV() { return v; }
+    /** Adam steps taken: the t of the last bias correction. */
     public int step() { return step; }
+    /** Sets the Adam step count (from a checkpoint, or 0 for a loaded model). */
     public void setStep(int step) { this.step = step; }
 
+    /** The parameter called name; IllegalArgumentException if there is none. */
     public Entry entry(String name) {
         Entry e = byName.get(name);
         if (e == null) throw new IllegalArgumentException("no parameter " + name);
         return e;
     }
 
+    /** The values of parameter name, a view of {@link #values()} in its shape. */
     public Tensor value(String name) {
         Entry e = entry(name);
         return values.slice(e.offset, e.shape);
     }
 
+    /** The gradient of parameter name, a view of {@link #grads()} in its shape. */
     public Tensor grad(String name) {
         Entry e = entry(name);
         return grads.slice(e.offset, e.shape);

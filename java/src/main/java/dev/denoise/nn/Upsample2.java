@@ -10,6 +10,7 @@ public final class Upsample2 implements Layer {
     private final Buffers y, dx;
     private Tensor out;
 
+    /** Upsampling of images (c, h, w) to (c, 2h, 2w), for batches of at most maxBatch. */
     public Upsample2(Backend b, int c, int h, int w, int maxBatch) {
         this.b = b;
         this.c = c;

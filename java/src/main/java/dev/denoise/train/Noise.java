@@ -13,11 +13,18 @@ import java.util.Locale;
  * model trained so needs no σ from its user).
  */
 public record Noise(Kind kind, float level, float high) {
-    public enum Kind { GAUSSIAN, SALT_PEPPER }
+    /** The kind of corruption. */
+    public enum Kind {
+        /** Additive Gaussian noise of standard deviation σ, the result clipped to [0,1]. */
+        GAUSSIAN,
+        /** Each value set to 0 or to 1, each with probability p/2. */
+        SALT_PEPPER
+    }
 
     /** Seed of the test-set noise: every model is evaluated on the same noisy images. */
     public static final long TEST_SEED = 0x7E57_5EEDL;
 
+    /** Checks the level: finite and ≥ 0, high ≥ level, and for salt-and-pepper one p in [0,1]. */
     public Noise {
         if (!(level >= 0) || !Float.isFinite(level)) {
             throw new IllegalArgumentException("noise level must be a finite number >= 0, got " + level);
@@ -38,6 +45,7 @@ public record Noise(Kind kind, float level, float high) {
         this(kind, level, level);
     }
 
+    /** Gaussian noise of standard deviation sigma for every image. */
     public static Noise gaussian(float sigma) {
         return new Noise(Kind.GAUSSIAN, sigma);
     }
@@ -47,6 +55,10 @@ public record Noise(Kind kind, float level, float high) {
         return high > level;
     }
 
+    /**
+     * Reads "gaussian:SIGMA", "gaussian:LOW..HIGH" or "salt-pepper:P" (also "gauss", "sp",
+     * "salt-and-pepper"; case ignored); without a level, σ 0.5 or p 0.2.
+     */
     public static Noise parse(String spec) {
         String s = spec.trim().toLowerCase(Locale.ROOT);
         int colon = s.indexOf(':');

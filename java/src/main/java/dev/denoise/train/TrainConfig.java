@@ -12,8 +12,10 @@ import dev.denoise.model.ModelKind;
 public record TrainConfig(int epochs, int batch, float lr, Noise noise, long seed, float lrDecay) {
     /** The seed models' recipe: Adam 1e-3, constant, batch 128. */
     public static final float DEFAULT_LR = 1e-3f;
+    /** The seed models' batch. */
     public static final int DEFAULT_BATCH = 128;
 
+    /** Checks epochs and batch ≥ 1, lr finite and > 0, lrDecay in [0,1]. */
     public TrainConfig {
         if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
         if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
@@ -44,14 +46,17 @@ public record TrainConfig(int epochs, int batch, float lr, Noise noise, long see
      * the weights that the small batch leaves noisy.
      */
 
+    /** The batch kind trains with by default: 16 for skip and residual, else 128. */
     public static int defaultBatch(ModelKind kind) {
         return kind.unet() ? 16 : DEFAULT_BATCH;
     }
 
+    /** The learning rate kind trains with by default: 2e-3 for skip, else 1e-3. */
     public static float defaultLr(ModelKind kind) {
         return kind == ModelKind.SKIP ? 2e-3f : DEFAULT_LR; // residual: DnCNN's 1e-3 (wider, deeper, no sigmoid)
     }
 
+    /** The learning-rate decay kind trains with by default: 0.4 for skip and residual, else none. */
     public static float defaultLrDecay(ModelKind kind) {
         return kind.unet() ? 0.4f : 0f;
     }

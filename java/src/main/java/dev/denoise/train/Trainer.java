@@ -31,6 +31,10 @@ public final class Trainer {
     private final TrainListener listener;
     private final List<EpochRecord> history = new ArrayList<>();
 
+    /**
+     * A trainer of model on the fixed images train, validated on val (or null: no validation),
+     * saving to checkpoint after each epoch (or null: no checkpoints); listener may be null.
+     */
     public Trainer(Autoencoder model, Dataset train, Dataset val, TrainConfig cfg, Path checkpoint, TrainListener listener) {
         this(model, TrainingSet.of(train), val, cfg, checkpoint, listener);
     }
@@ -57,6 +61,7 @@ public final class Trainer {
         }
     }
 
+    /** The epochs trained so far, resumed ones included (a copy). */
     public List<EpochRecord> history() {
         return List.copyOf(history);
     }

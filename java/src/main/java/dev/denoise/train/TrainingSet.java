@@ -8,17 +8,22 @@ import dev.denoise.data.PatchSampler;
  * pictures of any size. Every epoch has the same count and shape.
  */
 public interface TrainingSet {
+    /** Images in each epoch. */
     int count();
 
+    /** Channels of each image: 1 for grey, 3 for colour. */
     int channels();
 
+    /** Height of each image in pixels. */
     int height();
 
+    /** Width of each image in pixels. */
     int width();
 
     /** The images of epoch e (0-based); the same for the same e, so a resumed run repeats. */
     Dataset epoch(int e);
 
+    /** The same images d every epoch. */
     static TrainingSet of(Dataset d) {
         return new TrainingSet() {
             public int count() { return d.count(); }

@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,6 +40,10 @@ class DenoiserBuilderTest {
         try (Denoiser d = Denoiser.builder().bundled("photo").device("cpu").build()) {
             assertArrayEquals(expected, d.denoise(pic).pixels(), "on a CPU backend of its own");
         }
+        try (Denoiser d = Denoiser.builder().device("cpu").threads(1).build()) {
+            assertEquals(1, ((CpuBackend) d.model().backend()).threads());
+            assertArrayEquals(expected, d.denoise(pic).pixels(), "on one thread: the same bits");
+        }
         try (Denoiser d = Denoiser.builder().backend(cpu).tileSize(256).build()) {
             float[] got = d.denoise(pic).pixels();   // other cuts, the same image up to rounding
             for (int i = 0; i < got.length; i++) assertTrue(Math.abs(got[i] - expected[i]) < 1e-4, "value " + i);
@@ -52,6 +57,7 @@ class DenoiserBuilderTest {
         assertTrue(e.getMessage().startsWith("upload.safetensors: "), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Denoiser.builder().concurrentCalls(0));
         assertThrows(IllegalArgumentException.class, () -> Denoiser.builder().tileSize(0));
+        assertThrows(IllegalArgumentException.class, () -> Denoiser.builder().threads(0));
         assertThrows(BadInputException.class, () -> Denoiser.builder().bundled("nosuch").backend(SharedCpu.get()).build());
     }
 }

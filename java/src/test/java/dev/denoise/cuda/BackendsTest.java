@@ -42,7 +42,10 @@ class BackendsTest {
     @Test
     void unknown_devices_are_refused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Backends.open("tpu"));
-        assertEquals("unknown device 'tpu' (expected auto, cpu or cuda)", e.getMessage());
+        assertEquals("unknown device 'tpu' (expected auto, cpu, cuda or cuda:N)", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Backends.open("cuda:x"));
+        // a device index past the last (or no GPU at all) is unavailable, with its reason
+        assertThrows(BackendUnavailableException.class, () -> Backends.open("cuda:999"));
     }
 
     @Test

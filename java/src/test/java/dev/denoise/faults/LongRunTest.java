@@ -49,6 +49,9 @@ class LongRunTest {
         List<Long> rss = new ArrayList<>();
         try (CpuBackend cpu = new CpuBackend();
              Autoencoder m = Autoencoder.create(cpu, ModelConfig.mnist(ModelKind.CONV), 64)) {
+            // one epoch first: the model's layers allocate their buffers when first used
+            new Trainer(m, train, val, new TrainConfig(1, 64, 1e-3f, Noise.gaussian(0.5f), 3),
+                    dir.resolve("warm.safetensors"), new TrainListener() {}).run(false);
             long idle = cpu.liveBytes();
             TrainListener sample = new TrainListener() {
                 @Override

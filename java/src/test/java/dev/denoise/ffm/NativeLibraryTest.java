@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,5 +47,20 @@ class NativeLibraryTest {
         assertEquals(first, NativeLibrary.locate(), "same cached file on the second call");
         DenoiseNative.require();
         assertEquals(dev.denoise.backend.Abi.DENOISE_ABI_VERSION, DenoiseNative.runtime_version());
+    }
+
+    @Test
+    void a_planted_copy_of_the_same_size_is_replaced_and_an_open_folder_passed_over() throws IOException {
+        byte[] lib = "the library's bytes".getBytes();
+        Path open = dir.resolve("open"), mine = dir.resolve("mine");
+        Files.createDirectories(open);
+        Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path got = NativeLibrary.extract(lib, new Path[] {open, mine});
+        assertTrue(got.startsWith(mine), "a folder others may write into is passed over: " + got);
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(got.getParent())));
+        byte[] planted = "THE LIBRARY'S BYTES".getBytes(); // same size, other bytes
+        Files.write(got, planted);
+        assertEquals(got, NativeLibrary.extract(lib, new Path[] {mine}));
+        assertArrayEquals(lib, Files.readAllBytes(got), "replaced by the jar's copy");
     }
 }

@@ -65,4 +65,16 @@ class ExifTest {
         assertEquals(1, Exif.orientation(bad));
         assertEquals(1, Exif.orientation(new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xE1, 0, 1}));
     }
+
+    @Test
+    void a_colour_picture_turns_as_its_float_image_does() {
+        BufferedImage bi = new BufferedImage(5, 3, BufferedImage.TYPE_3BYTE_BGR);
+        for (int y = 0; y < 3; y++) for (int x = 0; x < 5; x++) bi.setRGB(x, y, (17 * y + x) << 16 | (3 * x) << 8 | 40 * y);
+        Images.Image stored = Images.fromBufferedImage(bi);
+        for (int o = 1; o <= 8; o++) {
+            BufferedImage turned = Exif.apply(bi, o);
+            assertEquals(BufferedImage.TYPE_3BYTE_BGR, turned.getType(), "orientation " + o);
+            assertEquals(Exif.apply(stored, o), Images.fromBufferedImage(turned), "orientation " + o);
+        }
+    }
 }
