@@ -34,7 +34,7 @@ CUDA_ARCHS := -gencode arch=compute_75,code=sm_75 -gencode arch=compute_80,code=
 CUDA_SRC := $(wildcard cuda/*.cu)
 FATBIN := cuda/build/denoise.fatbin
 
-.PHONY: install example pretrained jar native cuda test demo data fashion-data java-check clean info bench bench-peers bench-shared bench-photos device-pack fuzz photos-demo photos-train
+.PHONY: spark-jar bench-spark install example pretrained jar native cuda test demo data fashion-data java-check clean info bench bench-peers bench-shared bench-photos device-pack fuzz photos-demo photos-train
 jar: java-check native cuda
 	$(MVN) -DskipTests package -pl java -am
 	@echo "built $(JAR)  (run: java -jar $(JAR) --help)"
@@ -183,6 +183,15 @@ info: jar
 bench: jar
 	$(MVN) -DskipTests package -pl bench -am
 	$(JAVA) --enable-native-access=ALL-UNNAMED -jar bench/target/benchmarks.jar $(JMH_ARGS)
+
+# the Spark module's job jar (what spark-submit takes): java/spark/target/denoise-spark.jar
+spark-jar: java-check native cuda
+	$(MVN) -DskipTests package -pl java/spark -am
+	@echo "built java/spark/target/denoise-spark.jar"
+
+# N MNIST digits through the Spark job in local[2] and through denoise denoise, same machine (bench/spark.sh)
+bench-spark: jar spark-jar data
+	JAVA=$(JAVA) bash bench/spark.sh
 
 # denoise against PyTorch (Debian's python3-torch, installed when missing) on this CPU, side by side
 bench-peers: jar data

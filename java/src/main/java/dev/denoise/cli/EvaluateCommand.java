@@ -121,11 +121,7 @@ final class EvaluateCommand implements Runnable {
                         "images", rows.size(), "model_file", modelFile.toString()));
                 System.out.println(OutputDir.JSON.writeValueAsString(o));
             } else {
-                StringBuilder head = new StringBuilder(String.format("%-24s", "PSNR dB / SSIM"));
-                mean.keySet().forEach(k -> head.append(String.format(" %16s", k)));
-                System.out.println(head);
-                for (PictureEvaluation.Picture p : rows) System.out.println(line(p.name(), p.scores()));
-                System.out.println(line("mean", mean));
+                PictureEvaluation.table(rows).forEach(System.out::println);
                 System.out.printf("%d pictures, %s noise, on %s%n", rows.size(), noise, backend.describe());
             }
             if (crops != null) {
@@ -143,10 +139,4 @@ final class EvaluateCommand implements Runnable {
 
     /** Centre crop side for --crops. */
     static final int CROP = 128;
-
-    private static String line(String name, Map<String, Evaluation.Scores> scores) {
-        StringBuilder sb = new StringBuilder(String.format("%-24s", name));
-        scores.values().forEach(v -> sb.append(String.format(" %8.2f %7.4f", v.psnr(), v.ssim())));
-        return sb.toString();
-    }
 }

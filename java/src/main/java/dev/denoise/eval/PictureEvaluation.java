@@ -48,32 +48,66 @@ public final class PictureEvaluation {
         Map<String, Long> nanos = new LinkedHashMap<>();
         models.keySet().forEach(k -> nanos.put(k, 0L));
         for (int i = 0; i < folder.count(); i++) {
-            Images.Image clean = folder.images().get(i);
-            int c = clean.channels(), h = clean.height(), w = clean.width();
-            Dataset one = new Dataset(1, c, h, w, clean.pixels(), null);
-            float[] noisy = Evaluation.noisy(b, one, noise);
-            float[] median = Evaluation.median3x3(noisy, 1, c, h, w);
-            double sigma = Baselines.chooseGaussianSigma(noisy, clean.pixels(), 1, c, h, w);
-            float[] blur = Evaluation.gaussian(noisy, 1, c, h, w, sigma);
-            Map<String, Evaluation.Scores> scores = new LinkedHashMap<>();
-            scores.put("noisy", Evaluation.score(noisy, one));
-            scores.put("median3x3", Evaluation.score(median, one));
-            scores.put("gaussian", Evaluation.score(blur, one));
-            List<float[]> shown = new ArrayList<>(List.of(clean.pixels(), noisy, median, blur));
-            for (Map.Entry<String, Denoiser> m : models.entrySet()) {
-                long t0 = System.nanoTime();
-                float[] denoised = m.getValue().denoise(new Images.Image(c, h, w, noisy)).pixels();
-                nanos.merge(m.getKey(), System.nanoTime() - t0, Long::sum);
-                scores.put(m.getKey(), Evaluation.score(denoised, one));
-                shown.add(denoised);
-            }
-            List<Images.Image> crops = new ArrayList<>();
-            for (float[] px : shown) crops.add(crop(new Images.Image(c, h, w, px), cropSide));
-            out.add(new Picture(folder.names().get(i), scores, crops));
+            out.add(score(models, folder.names().get(i), folder.images().get(i), noise, b, cropSide, nanos));
         }
         Map<String, Double> rate = new LinkedHashMap<>();
         nanos.forEach((k, ns) -> rate.put(k, folder.count() / (Math.max(ns, 1) * 1e-9)));
         return new Result(out, rate);
+    }
+
+    /**
+     * One picture: its noisy copy (the same noise whatever else is scored and in whatever order:
+     * every picture's starts from {@link Noise#TEST_SEED}), the baselines and every model, scored
+     * against it; as {@link #evaluate} does for each picture of a folder, so that a picture scored
+     * alone (on another machine) gives the same numbers.
+     *
+     * @param cropSide side of the centre crops kept for a report (0: none)
+     * @param nanos    time spent in each model, added to (null: not timed)
+     */
+    public static Picture score(Map<String, Denoiser> models, String name, Images.Image clean, Noise noise, Backend b,
+                                int cropSide, Map<String, Long> nanos) {
+        int c = clean.channels(), h = clean.height(), w = clean.width();
+        Dataset one = new Dataset(1, c, h, w, clean.pixels(), null);
+        float[] noisy = Evaluation.noisy(b, one, noise);
+        float[] median = Evaluation.median3x3(noisy, 1, c, h, w);
+        double sigma = Baselines.chooseGaussianSigma(noisy, clean.pixels(), 1, c, h, w);
+        float[] blur = Evaluation.gaussian(noisy, 1, c, h, w, sigma);
+        Map<String, Evaluation.Scores> scores = new LinkedHashMap<>();
+        scores.put("noisy", Evaluation.score(noisy, one));
+        scores.put("median3x3", Evaluation.score(median, one));
+        scores.put("gaussian", Evaluation.score(blur, one));
+        List<float[]> shown = new ArrayList<>(List.of(clean.pixels(), noisy, median, blur));
+        for (Map.Entry<String, Denoiser> m : models.entrySet()) {
+            long t0 = System.nanoTime();
+            float[] denoised = m.getValue().denoise(new Images.Image(c, h, w, noisy)).pixels();
+            if (nanos != null) nanos.merge(m.getKey(), System.nanoTime() - t0, Long::sum);
+            scores.put(m.getKey(), Evaluation.score(denoised, one));
+            shown.add(denoised);
+        }
+        List<Images.Image> crops = new ArrayList<>();
+        if (cropSide > 0) for (float[] px : shown) crops.add(crop(new Images.Image(c, h, w, px), cropSide));
+        return new Picture(name, scores, crops);
+    }
+
+    /**
+     * The table `denoise evaluate --dataset DIR` prints: a head line, a line per picture and the
+     * mean (PSNR dB and SSIM per method); printed alike wherever the pictures were scored.
+     */
+    public static List<String> table(List<Picture> pictures) {
+        Map<String, Evaluation.Scores> mean = mean(pictures);
+        List<String> lines = new ArrayList<>();
+        StringBuilder head = new StringBuilder(String.format("%-24s", "PSNR dB / SSIM"));
+        mean.keySet().forEach(k -> head.append(String.format(" %16s", k)));
+        lines.add(head.toString());
+        for (Picture p : pictures) lines.add(line(p.name(), p.scores()));
+        lines.add(line("mean", mean));
+        return lines;
+    }
+
+    private static String line(String name, Map<String, Evaluation.Scores> scores) {
+        StringBuilder sb = new StringBuilder(String.format("%-24s", name));
+        scores.values().forEach(v -> sb.append(String.format(" %8.2f %7.4f", v.psnr(), v.ssim())));
+        return sb.toString();
     }
 
     /** Mean PSNR and SSIM of each method over the pictures. */

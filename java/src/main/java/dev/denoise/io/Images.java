@@ -145,14 +145,35 @@ public final class Images {
             throw new IllegalArgumentException("maxPixels must be positive: " + maxPixels);
         }
         Format format = sniff(file);
-        ImageInputStream in = null;
+        ImageInputStream in;
+        try {
+            in = new FileImageInputStream(file.toFile());
+        } catch (IOException e) {
+            throw new BadInputException(file, "cannot open: " + oneLine(e), e);
+        }
+        return decode(file, format, in, maxPixels, () -> Exif.orientation(file));
+    }
+
+    /**
+     * A PNG or JPEG file's bytes (read elsewhere: an object store, a message, a Spark row) as a
+     * picture, with every check and error of {@link #readPicture(Path, int)}; name is what errors
+     * call it.
+     */
+    public static BufferedImage readPicture(byte[] content, Path name, int maxPixels) {
+        if (maxPixels <= 0) {
+            throw new IllegalArgumentException("maxPixels must be positive: " + maxPixels);
+        }
+        if (content.length == 0) throw new BadInputException(name, "empty file");
+        Format format = sniff(name, content);
+        ImageInputStream in = new javax.imageio.stream.MemoryCacheImageInputStream(new java.io.ByteArrayInputStream(content));
+        return decode(name, format, in, maxPixels, () -> Exif.orientation(content));
+    }
+
+    /** Decodes in (closed here) as format, checked as readPicture says; orientation is asked of JPEGs only. */
+    private static BufferedImage decode(Path file, Format format, ImageInputStream in, int maxPixels,
+                                        java.util.function.IntSupplier orientation) {
         ImageReader reader = null;
         try {
-            try {
-                in = new FileImageInputStream(file.toFile());
-            } catch (IOException e) {
-                throw new BadInputException(file, "cannot open: " + oneLine(e), e);
-            }
             reader = readerFor(format);
             reader.setInput(in, true, true);
             int width;
@@ -191,17 +212,15 @@ public final class Images {
             } catch (IllegalArgumentException | ClassCastException | ArrayIndexOutOfBoundsException e) {
                 throw new BadInputException(file, "unsupported " + format + " pixel layout (" + oneLine(e) + ")", e);
             }
-            return format == Format.JPEG ? Exif.apply(decoded, Exif.orientation(file)) : decoded; // as the camera meant it
+            return format == Format.JPEG ? Exif.apply(decoded, orientation.getAsInt()) : decoded; // as the camera meant it
         } finally {
             if (reader != null) {
                 reader.dispose();
             }
-            if (in != null) {
-                try {
-                    in.close();
-                } catch (IOException ignored) {
-                    // Read-only file: nothing was lost.
-                }
+            try {
+                in.close();
+            } catch (IOException ignored) {
+                // Read-only input: nothing was lost.
             }
         }
     }
@@ -222,6 +241,11 @@ public final class Images {
         if (head.length == 0) {
             throw new BadInputException(file, "empty file");
         }
+        return sniff(file, head);
+    }
+
+    /** The format from a file's first bytes (head); refuses anything that is not PNG or JPEG. */
+    private static Format sniff(Path file, byte[] head) {
         if (startsWith(head, PNG_MAGIC)) {
             return Format.PNG;
         }
