@@ -8,6 +8,7 @@ import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferInt;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 
 /**
  * Images read and written a row at a time as floats in [0,1], so that code which streams an image
@@ -129,15 +130,33 @@ public final class ImageRows {
      */
     public static Writer into(BufferedImage bi) {
         int w = bi.getWidth();
-        DataBuffer buffer = bi.getRaster().getDataBuffer();
+        WritableRaster raster = bi.getRaster();
+        // straight into the pixel array when the raster is a whole array of its own (not a sub-image's window)
+        boolean whole = raster.getSampleModelTranslateX() == 0 && raster.getSampleModelTranslateY() == 0
+                && raster.getParent() == null && raster.getDataBuffer().getOffset() == 0
+                && raster.getDataBuffer().getSize() == w * bi.getHeight();
         if (bi.getType() == BufferedImage.TYPE_BYTE_GRAY) {
-            byte[] data = ((DataBufferByte) buffer).getData();
+            if (!whole) {
+                int[] samples = new int[w];
+                return (y, row) -> {
+                    for (int x = 0; x < w; x++) samples[x] = toByte(row[0][x]);
+                    raster.setSamples(0, y, w, 1, 0, samples);
+                };
+            }
+            byte[] data = ((DataBufferByte) raster.getDataBuffer()).getData();
             return (y, row) -> {
                 for (int x = 0; x < w; x++) data[y * w + x] = (byte) toByte(row[0][x]);
             };
         }
         if (bi.getType() == BufferedImage.TYPE_INT_RGB) {
-            int[] data = ((DataBufferInt) buffer).getData();
+            if (!whole) {
+                int[] rgb = new int[w];
+                return (y, row) -> {
+                    for (int x = 0; x < w; x++) rgb[x] = toByte(row[0][x]) << 16 | toByte(row[1][x]) << 8 | toByte(row[2][x]);
+                    bi.setRGB(0, y, w, 1, rgb, 0, w);
+                };
+            }
+            int[] data = ((DataBufferInt) raster.getDataBuffer()).getData();
             return (y, row) -> {
                 for (int x = 0; x < w; x++) data[y * w + x] = toByte(row[0][x]) << 16 | toByte(row[1][x]) << 8 | toByte(row[2][x]);
             };

@@ -43,9 +43,13 @@ final class ExecutorModels {
     /** The device a task runs on: its GPU resource as cuda:N, or the requested device. */
     static String device(String requested) {
         TaskContext task = TaskContext.get();
-        if (task == null || "cpu".equals(requested)) return requested;
-        ResourceInformation gpu = task.resourcesJMap().get("gpu");
-        if (gpu == null || gpu.addresses().length == 0) return requested;
+        return task == null ? requested : device(requested, task.resourcesJMap());
+    }
+
+    /** The device for a task with these resources (see the class comment). */
+    static String device(String requested, Map<String, ResourceInformation> resources) {
+        ResourceInformation gpu = resources.get("gpu");
+        if ("cpu".equals(requested) || gpu == null || gpu.addresses().length == 0) return requested;
         return "cuda:" + gpu.addresses()[0];
     }
 }

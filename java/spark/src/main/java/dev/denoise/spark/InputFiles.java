@@ -5,6 +5,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.api.java.function.FilterFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -13,21 +14,26 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /** The input files of a job: Spark's binaryFile source over a folder URI, and names relative to it. */
 final class InputFiles {
     private InputFiles() {}
 
     /**
-     * Every file under folder (path, modificationTime, length, content); recursive: in sub-folders
-     * too, else only the folder's own files ending in .png, .jpg or .jpeg (as `denoise evaluate
+     * Every file under folder (path, length, content); recursive: in sub-folders too, else only
+     * the folder's own files ending in .png, .jpg or .jpeg in any case (as `denoise evaluate
      * --dataset DIR` lists them).
      */
     static Dataset<Row> read(SparkSession spark, String folder, boolean recursive) {
-        var reader = spark.read().format("binaryFile");
-        if (recursive) reader = reader.option("recursiveFileLookup", "true");
-        else reader = reader.option("pathGlobFilter", "*.{png,jpg,jpeg,PNG,JPG,JPEG}");
-        return reader.load(folder).select("path", "length", "content");
+        Dataset<Row> files = spark.read().format("binaryFile").option("recursiveFileLookup", "true").load(folder)
+                .select("path", "length", "content");
+        if (recursive) return files;
+        String root = root(folder, spark.sparkContext().hadoopConfiguration());
+        return files.filter((FilterFunction<Row>) r -> {
+            String relative = relative(r.getString(0), root), name = relative.toLowerCase(Locale.ROOT);
+            return !relative.contains("/") && (name.endsWith(".png") || name.endsWith(".jpg") || name.endsWith(".jpeg"));
+        });
     }
 
     /** The folder as the binaryFile source writes its files' paths, ending in '/'. */

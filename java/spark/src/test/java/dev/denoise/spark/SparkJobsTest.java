@@ -180,6 +180,11 @@ class SparkJobsTest {
 
     @Test
     void the_distributed_evaluation_prints_what_evaluate_prints() throws Exception {
+        // what `evaluate --dataset DIR` leaves out, the job leaves out too: other files, sub-folders
+        Files.writeString(grey.resolve("README.txt"), "not a picture");
+        Files.createDirectories(grey.resolve("more"));
+        Files.copy(grey.resolve("digit1.png"), grey.resolve("more/digit1.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(grey.resolve("digit2.png"), grey.resolve("DIGIT2-UPPER.PNG"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         PrintStream stdout = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true));
