@@ -248,11 +248,13 @@ public final class Denoiser implements AutoCloseable {
                     + " images only, this one is " + h + "x" + w + " (the conv and skip models take any size)");
         }
         TileStream.Tiling g = TileStream.Tiling.of(c, h, w, tileSide);
+        TileStream stream = new TileStream(g, jobs, channels, h, w, source, sink);
         Backend b = model.backend();
         int batch = b instanceof CpuBackend cpu ? Math.min(TILE_BATCH, cpu.threads()) : TILE_BATCH;
-        Autoencoder tiler = contexts.borrow(g.tile(), g.tile(), batch);
+        batch = Math.min(batch, stream.images()); // a model for more images than there are would hold memory for nothing
+        Autoencoder tiler = contexts.borrow(g.height(), g.width(), batch);
         try {
-            new TileStream(g, jobs, channels, h, w, source, sink).run(tiler, batch);
+            stream.run(tiler, batch);
         } finally {
             contexts.giveBack(tiler);
         }

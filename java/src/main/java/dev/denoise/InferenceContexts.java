@@ -21,7 +21,7 @@ import java.util.concurrent.Semaphore;
  *
  * <p>At most {@code slots} calls run at once (the rest wait for a slot, in arrival order), so at
  * most that many models of a shape exist. Idle models are kept for the next call of their shape,
- * at most 2·slots + 2 of them over all shapes; past that the least recently used is closed,
+ * at most 2·slots + 4 of them over all shapes; past that the least recently used is closed,
  * so a stream of ever new image sizes does not hold memory for every size it has seen.
  */
 final class InferenceContexts implements AutoCloseable {
@@ -43,7 +43,10 @@ final class InferenceContexts implements AutoCloseable {
         this.backend = backend;
         this.config = config;
         this.slots = slots;
-        this.maxIdle = 2 * slots + 2; // every slot's model of two shapes (a picture's tiles, its own size), and two spare
+        // every slot's model of two shapes (a grey picture's tiles, a colour one's: one image or a
+        // batch of them), the model's own size, and spares for pictures of a tile or less, whose
+        // one tile is their own size
+        this.maxIdle = 2 * slots + 4;
         this.free = new Semaphore(slots, true);
         this.weights = backend.allocate(Math.toIntExact(weights.numel()));
         backend.copy(this.weights, weights);

@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * One Denoiser shared by a pool of threads, as a service shares it across requests: 8 threads ×
  * 50 calls of mixed sizes (28×28, 64×64, 300×200, 1000×700), grey and colour, each result the same
- * bits as the lone call on the same picture, and no native memory kept past the first round.
+ * bits as the lone call on the same picture; native memory within the pool's cap, RSS outside the
+ * heap flat, and every byte freed when the Denoiser closes.
  */
 class ConcurrentDenoiserTest {
     static final int THREADS = 8, CALLS = 50;
@@ -55,22 +56,26 @@ class ConcurrentDenoiserTest {
         ModelConfig c = ModelConfig.defaults(ModelKind.RESIDUAL, 1, 32, 32).withConvWidth(4);
         try (Autoencoder m = Autoencoder.create(cpu, c, 1)) {
             m.initialise(3);
+            long before = cpu.liveBytes();
             try (Denoiser d = new Denoiser(m)) {
                 List<float[]> lone = new ArrayList<>();
                 for (Images.Image p : pics) lone.add(d.denoise(p).pixels());
                 ExecutorService pool = Executors.newFixedThreadPool(THREADS);
                 try {
-                    run(pool, d, pics, lone, pics.size());                  // a first round: every model made
+                    run(pool, d, pics, lone, pics.size());                  // a first round: models made
+                    /* Models are pooled per shape (a tile, or a small picture's own size; one image or
+                     * a batch), a slot's worth each, the idle ones capped: which stay idle depends on
+                     * the threads' order, so the native bytes move within the cap, never beyond it. */
                     long live = cpu.liveBytes();
                     run(pool, d, pics, lone, CALLS / 2);
-                    assertEquals(live, cpu.liveBytes(), "native memory after the calls");
+                    assertTrue(cpu.liveBytes() <= 2 * live, "native memory " + cpu.liveBytes() + " after the calls, " + live + " after the first round");
                     /* RSS: the first ~30 calls per thread settle the allocator's per-thread arenas and
                      * touch the heap's pages (measured: it rises for 3–4 rounds of 8, then stays
                      * within 2 MiB); the second half must not grow it. The Java heap may still grow
                      * towards its limit (the pictures are arrays): only what lies outside it counts. */
                     long outsideHeap = rss() - heapCommitted();
                     run(pool, d, pics, lone, CALLS - CALLS / 2);
-                    assertEquals(live, cpu.liveBytes(), "native memory after the calls");
+                    assertTrue(cpu.liveBytes() <= 2 * live, "native memory " + cpu.liveBytes() + " after the calls, " + live + " after the first round");
                     long grown = rss() - heapCommitted() - outsideHeap;
                     assertTrue(grown < 32L << 20, "RSS outside the heap grew by " + (grown >> 20) + " MiB over "
                             + THREADS * (CALLS - CALLS / 2) + " calls");
@@ -78,6 +83,8 @@ class ConcurrentDenoiserTest {
                     pool.shutdownNow();
                 }
             }
+            // closed: every model it made, idle or not, freed to the byte
+            assertEquals(before, cpu.liveBytes(), "native memory once the Denoiser is closed");
         }
     }
 
