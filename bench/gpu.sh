@@ -12,7 +12,8 @@
 # run stays under six minutes whatever hangs):
 #   setup    unpack the JDK into /tmp, nvidia-smi, find libcuda/cuBLAS/cuDNN/NVRTC (-> libs.txt)
 #   info     `denoise info`; a GPU it cannot use ends the run here (exit 3), with the reason
-#   junit    CudaProbeTest, CudaOpsTest, CudaOpsContractTest, CudaTrainingParityTest under
+#   junit    CudaProbeTest, CudaOpsTest, CudaOpsContractTest, CudaTrainingParityTest,
+#            CudaDenoiserTest (the shipped model, the Denoiser's pool and tiles on the GPU) under
 #            -Dgpu.required=true: a missing GPU fails them instead of skipping them
 #   speed    `denoise speed` against bench/peers/torch_models.py speed (eager), same GPU, models
 #            dense vae conv skip at batch 128 and 1024, taken in turns
@@ -55,7 +56,8 @@ MODELS=(dense vae conv skip)
 BATCHES=(128 1024)
 COMPILE_MODELS=(conv)
 JUNIT_CLASSES=(dev.denoise.cuda.CudaProbeTest dev.denoise.cuda.CudaOpsTest
-    dev.denoise.backend.CudaOpsContractTest dev.denoise.cuda.CudaTrainingParityTest)
+    dev.denoise.backend.CudaOpsContractTest dev.denoise.cuda.CudaTrainingParityTest
+    dev.denoise.cuda.CudaDenoiserTest)
 # Budgets in seconds (the environment may lower them, to try the timeout paths); compile gets the
 # rest of TOTAL_S, which is B_COMPILE when every earlier phase used all of its budget.
 TOTAL_S=${TOTAL_S:-350}
