@@ -1,5 +1,10 @@
 package dev.denoise;
 
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -25,6 +30,19 @@ public class BadInputException extends RuntimeException {
     public BadInputException(String problem) {
         super(problem);
         this.file = null;
+    }
+
+    /**
+     * The one line for a failure to read file: no such file, permission denied, a directory, or
+     * the system's reason on one line.
+     */
+    public static BadInputException reading(Path file, IOException e) {
+        String why;
+        if (e instanceof NoSuchFileException || e instanceof FileNotFoundException) why = "no such file";
+        else if (e instanceof AccessDeniedException) why = "permission denied";
+        else if (Files.isDirectory(file)) why = "is a directory";
+        else why = "cannot read: " + String.valueOf(e.getMessage()).replaceAll("\\s+", " ").strip();
+        return new BadInputException(file, why, e);
     }
 
     /** The file the problem is in, or null when it is not about a file. */

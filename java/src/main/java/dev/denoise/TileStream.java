@@ -135,6 +135,8 @@ final class TileStream {
     private final float[] tile;
     private int tileRead = -1;
     private final float[][] rowIn, rowOut;
+    /** Blending scratch, a tile row long: column weights, their products with a row's, one row of output. */
+    private final float[] wx, wt, row;
 
     /** An h × w image of jobs × channels planes (channels: the model's), tiled by g. */
     TileStream(Tiling g, int jobs, int channels, int h, int w, Source source, Sink sink) {
@@ -155,6 +157,9 @@ final class TileStream {
         this.tile = new float[planes * th * tw];
         this.rowIn = new float[planes][tw];
         this.rowOut = new float[planes][w];
+        this.wx = new float[tw];
+        this.wt = new float[tw];
+        this.row = new float[tw];
     }
 
     /** Images to run: a tile's jobs, for every tile. */
@@ -229,7 +234,6 @@ final class TileStream {
     private void blend(MemorySegment out, long base, int i) {
         int t = i / jobs, job = i % jobs, ty = origins.get(t)[0], tx = origins.get(t)[1], cols = Math.min(tw, w - tx);
         if (job == 0 && ty > top) flush(ty);
-        float[] wx = new float[cols], wt = new float[cols], row = new float[cols];
         for (int x = 0; x < cols; x++) wx[x] = g.ramp(x, tw, tx > 0, tx + tw < w);
         for (int y = 0; y < th && ty + y < h; y++) {
             float wy = g.ramp(y, th, ty > 0, ty + th < h);

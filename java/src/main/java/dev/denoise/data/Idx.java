@@ -10,9 +10,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -186,12 +184,8 @@ public final class Idx {
                         b0, b1));
             }
             return gzipMagic ? readGzip(file, in, spec) : readRaw(file, in, Files.size(file), spec);
-        } catch (NoSuchFileException e) {
-            throw new BadInputException(file, "no such file", e);
-        } catch (AccessDeniedException e) {
-            throw new BadInputException(file, "permission denied", e);
         } catch (IOException e) {
-            throw new BadInputException(file, "cannot read: " + e.getMessage(), e);
+            throw BadInputException.reading(file, e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.denoise.ffm;
 
 import dev.denoise.backend.BackendUnavailableException;
+import dev.denoise.io.Sha256;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,10 +17,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Set;
 
@@ -89,7 +87,7 @@ public final class NativeLibrary {
 
     /** The library's bytes in the first private cache root that takes them. */
     static Path extract(byte[] bytes, Path[] roots) {
-        String hash = sha256(bytes).substring(0, 16);
+        String hash = Sha256.hex(bytes).substring(0, 16);
         IOException last = null;
         for (Path root : roots) {
             Path dir = root.resolve(hash);
@@ -150,13 +148,6 @@ public final class NativeLibrary {
         return new Path[] {user, tmp};
     }
 
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     static String firstLine(Throwable e) {
         String m = String.valueOf(e.getMessage());

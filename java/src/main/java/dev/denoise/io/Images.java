@@ -14,15 +14,12 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.BufferedOutputStream;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -230,13 +227,8 @@ public final class Images {
         byte[] head;
         try (InputStream s = Files.newInputStream(file)) {
             head = s.readNBytes(PNG_MAGIC.length);
-        } catch (NoSuchFileException | FileNotFoundException e) {
-            throw new BadInputException(file, "no such file", e);
-        } catch (AccessDeniedException e) {
-            throw new BadInputException(file, "permission denied", e);
         } catch (IOException e) {
-            String why = Files.isDirectory(file) ? "is a directory" : "cannot read: " + oneLine(e);
-            throw new BadInputException(file, why, e);
+            throw BadInputException.reading(file, e);
         }
         if (head.length == 0) {
             throw new BadInputException(file, "empty file");

@@ -3,15 +3,13 @@ package dev.denoise.model;
 import dev.denoise.BadInputException;
 import dev.denoise.backend.Backend;
 import dev.denoise.io.Safetensors;
+import dev.denoise.io.Sha256;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 
@@ -59,20 +57,12 @@ public final class BundledModels {
 
     /** bytes parsed as a model file after their SHA-256 is found equal to expectedHex. */
     static Safetensors.Loaded verified(Path label, byte[] bytes, String expectedHex) {
-        String actual = sha256(bytes);
+        String actual = Sha256.hex(bytes);
         if (!actual.equals(expectedHex.toLowerCase(Locale.ROOT))) {
             throw new BadInputException(label, "sha256 " + actual + " does not match the committed " + expectedHex
                     + " (the bundled weights were altered or damaged; rebuild the jar from a clean checkout)");
         }
         return Safetensors.read(label, bytes);
-    }
-
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every JDK has SHA-256
-        }
     }
 
     /** What errors call a bundled model: its place in the jar. */

@@ -3,6 +3,7 @@ package dev.denoise.model;
 import dev.denoise.BadInputException;
 import dev.denoise.backend.Backend;
 import dev.denoise.io.Safetensors;
+import dev.denoise.io.Sha256;
 import dev.denoise.io.TensorData;
 import dev.denoise.nn.Parameters;
 
@@ -75,12 +76,7 @@ public final class ModelFiles {
 
     /** SHA-256 of the tensors in order: each name, its shape and its float32 values, little-endian. */
     public static String weightsSha256(java.util.Collection<TensorData> tensors) {
-        java.security.MessageDigest md;
-        try {
-            md = java.security.MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e); // every JDK has SHA-256
-        }
+        java.security.MessageDigest md = Sha256.digest();
         for (TensorData t : tensors) {
             md.update(t.name().getBytes(java.nio.charset.StandardCharsets.UTF_8));
             java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 4 * t.shape().length + 4 * t.data().length)

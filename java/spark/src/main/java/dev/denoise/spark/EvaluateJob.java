@@ -97,7 +97,7 @@ public final class EvaluateJob {
                     Images.fromBufferedImage(Images.readPicture(content, Path.of(name), Denoiser.MAX_PIXELS)),
                     d.model().config().channels());
             PictureEvaluation.Picture p = PictureEvaluation.score(Map.of(d.model().config().kind().id(), d), name, clean,
-                    noise, ExecutorModels.cpu(), 0, null);
+                    noise, ExecutorModels.hostSide(d), 0, null);
             List<String> methods = new ArrayList<>(p.scores().keySet());
             double[] psnr = new double[methods.size()], ssim = new double[methods.size()];
             for (int i = 0; i < methods.size(); i++) {

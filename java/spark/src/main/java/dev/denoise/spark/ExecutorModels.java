@@ -30,10 +30,13 @@ final class ExecutorModels {
     }
 
     /**
-     * A CPU backend of the executor's own, for the small host-side work around the models (the
-     * evaluation's noise): a GPU backend's one stream belongs to its Denoiser's calls.
+     * Where the small host-side work around d's calls runs (the evaluation's noise): d's own
+     * backend when it is a CPU one, else a CPU backend of the executor's own, since a GPU
+     * backend's one stream belongs to its Denoiser's calls.
      */
-    static synchronized dev.denoise.backend.Backend cpu() {
+    static synchronized dev.denoise.backend.Backend hostSide(Denoiser d) {
+        dev.denoise.backend.Backend b = d.model().backend();
+        if (b.device() == dev.denoise.backend.Device.CPU) return b;
         if (cpu == null) cpu = new dev.denoise.backend.CpuBackend();
         return cpu;
     }

@@ -2,6 +2,7 @@ package dev.denoise.spark;
 
 import dev.denoise.BadInputException;
 import dev.denoise.Denoiser;
+import dev.denoise.io.Sha256;
 import dev.denoise.model.BundledModels;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
@@ -10,9 +11,6 @@ import org.apache.hadoop.fs.FileSystem;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.Serializable;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
 /**
  * The model a job runs, as it travels to the executors: a name the jar carries ({@code photo}), or
@@ -45,7 +43,7 @@ public record ModelRef(String bundled, String label, byte[] bytes, String key) i
         } catch (IOException e) {
             throw new BadInputException(java.nio.file.Path.of(nameOrUri), "cannot read the model file: " + e.getMessage(), e);
         }
-        ModelRef ref = new ModelRef(null, nameOrUri, bytes, sha256(bytes));
+        ModelRef ref = new ModelRef(null, nameOrUri, bytes, Sha256.hex(bytes));
         ref.open("cpu").close(); // refused here, on the driver, if it is not a model
         return ref;
     }
@@ -58,11 +56,4 @@ public record ModelRef(String bundled, String label, byte[] bytes, String key) i
         return b.build();
     }
 
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }
